@@ -1,0 +1,126 @@
+"""Semantic checks on a parsed spec. Pure: a function of the spec, returning diagnostics as data."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from spec_lang.diagnostics import Diagnostic, diag
+from spec_lang.model import AUTHORITIES, RESPONSES, SECTION_KINDS, Comparison, Span, Spec
+
+KNOWN_ATTRS: dict[str, tuple[str, ...] | None] = {
+    "authority": AUTHORITIES,
+    "kind": SECTION_KINDS,
+    "response": RESPONSES,
+    "rules": RESPONSES,
+    "tags": None,
+}
+"""Heading attributes we understand, with their allowed values (None: free text)."""
+
+
+def _span(spec: Spec, span: Span | None) -> Span:
+    return span or Span(path=spec.path, line=1)
+
+
+def known_ids(spec: Spec) -> dict[str, Span | None]:
+    """Every id a reference may target: sections and rules (first definition wins)."""
+    ids: dict[str, Span | None] = {}
+    for s in spec.sections:
+        ids.setdefault(s.id, s.span)
+        for r in s.rules:
+            ids.setdefault(r.id, r.span)
+    return ids
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_duplicates(spec: Spec) -> Iterator[Diagnostic]:
+    seen: dict[str, Span | None] = {}
+    nodes = [(s.id, s.span, "section") for s in spec.sections]
+    nodes += [(r.id, r.span, "rule") for s in spec.sections for r in s.rules]
+    nodes.sort(key=lambda n: (n[1].line if n[1] else 0))
+    for ident, span, what in nodes:
+        if ident in seen:
+            first = seen[ident]
+            where = f" (first defined at {first})" if first else ""
+            yield diag("SPEC030", _span(spec, span), f"duplicate {what} id {ident!r}{where}",
+                       "ids must be unique across the spec; rename one of them")
+        else:
+            seen[ident] = span
+
+
+def check_refs(spec: Spec) -> Iterator[Diagnostic]:
+    ids = known_ids(spec)
+    names = list(ids)
+    for ref in spec.all_refs:
+        if ref.target not in ids:
+            yield diag("SPEC031", _span(spec, ref.span),
+                       f"cross-reference to unknown section {ref.target!r}{_did_you_mean(ref.target, names)}",
+                       "link to an existing section or rule id, or add the missing section")
+    for section in spec.sections:
+        for example in section.examples:
+            for cand in example.candidates:
+                label = cand.label
+                if label is not None and label.target is not None and label.target not in ids:
+                    yield diag("SPEC032", _span(spec, cand.span),
+                               f"BAD[#{label.target}] names an unknown id{_did_you_mean(label.target, names)}",
+                               "name the section or rule the candidate violates")
+
+
+def check_attrs(spec: Spec) -> Iterator[Diagnostic]:
+    for s in spec.sections:
+        for key, value in s.attrs.items():
+            if key not in KNOWN_ATTRS:
+                yield diag("SPEC023", _span(spec, s.span), f"unknown attribute {key}={value!r} on {s.id!r}",
+                           "known attributes: " + ", ".join(KNOWN_ATTRS))
+                continue
+            allowed = KNOWN_ATTRS[key]
+            if allowed is not None and value not in allowed:
+                yield diag("SPEC022", _span(spec, s.span),
+                           f"invalid {key}={value!r} on {s.id!r}{_did_you_mean(value, list(allowed))}",
+                           f"{key} must be one of: " + ", ".join(allowed))
+        if s.kind == "style" and "response" not in s.attrs:
+            yield diag("SPEC053", _span(spec, s.span), f"style section {s.id!r} has no response attribute",
+                       "add response=comply, response=refuse or response=safe_complete")
+
+
+def check_categories(spec: Spec) -> Iterator[Diagnostic]:
+    for s in spec.categories:
+        has_children = any(c.parent == s.id for c in spec.sections)
+        content = [b for b in s.body if b.type != "part"]
+        if not content and not has_children:
+            yield diag("SPEC050", _span(spec, s.span), f"category {s.id!r} has no content",
+                       "add a summary paragraph, rules and examples, or remove the category")
+            continue
+        if spec.format != "deliberative":
+            continue
+        if not s.rules:
+            yield diag("SPEC052", _span(spec, s.span), f"category {s.id!r} has no rules",
+                       "add `### Allowed`, `### Disallowed` or `### Safe completion` lists of `- {#id} rule`")
+        if not s.examples:
+            yield diag("SPEC054", _span(spec, s.span), f"category {s.id!r} has no examples",
+                       "add `**Example**:` dialogues so judges and `delib test` have anchors")
+
+
+def check_examples(spec: Spec) -> Iterator[Diagnostic]:
+    # Comparisons without a GOOD candidate are reported by the dialogue parser, where the span is exact;
+    # here we catch specs built programmatically.
+    for s in spec.sections:
+        for ex in s.examples:
+            for turn in ex.turns:
+                if isinstance(turn, Comparison) and turn.span is None and not any(
+                    c.label is not None and c.label.kind == "GOOD" for c in turn.candidates
+                ):
+                    yield diag("SPEC043", _span(spec, ex.span), f"comparison in {ex.title!r} has no GOOD candidate",
+                               "label the preferred answer `<!-- GOOD -->`")
+
+
+CHECKS = (check_duplicates, check_refs, check_attrs, check_categories, check_examples)
+
+
+def lint_spec(spec: Spec) -> list[Diagnostic]:
+    """Every semantic problem in `spec` (syntax problems come from the parser)."""
+    return [d for check in CHECKS for d in check(spec)]

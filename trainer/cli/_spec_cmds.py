@@ -1,0 +1,104 @@
+"""Spec-language commands: `delib lint`, `delib show`, `delib schema`."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from spec_lang import Spec, SpecLoadError, expand, has_errors, load, show_json
+from spec_lang.diagnostics import Diagnostic, sort_key
+from trainer.cli._app import app, err, out
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str], typer.Argument(help="Spec files, folders of specs, or PATH@REV.")],
+    format: Annotated[LintFormat, typer.Option("--format", "-f", help="text or json.")] = LintFormat.text,
+) -> None:
+    """Check specs and print every problem as `path:line:col: CODE message`.
+
+    Exit 0 when there is no error (warnings allowed), 1 when any error, 2 when a path cannot be read.
+    """
+    diagnostics: list[Diagnostic] = []
+    unreadable = False
+    refs = expand(paths)
+    if not refs:
+        err.print("error: no spec files found in " + ", ".join(paths))
+        raise typer.Exit(2)
+    for ref in refs:
+        try:
+            diagnostics.extend(load(ref).diagnostics)
+        except SpecLoadError as exc:
+            diagnostics.append(exc.diagnostic)
+            unreadable = unreadable or exc.diagnostic.code == "SPEC001"
+    diagnostics.sort(key=sort_key)
+    if format is LintFormat.json:
+        out.print(json.dumps([d.model_dump(mode="json") for d in diagnostics], indent=2, ensure_ascii=False),
+                  markup=False)
+    else:
+        for d in diagnostics:
+            out.print(d.format(), markup=False)
+        errors = sum(d.severity == "error" for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        err.print(f"{len(refs)} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    if unreadable:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if has_errors(diagnostics) else 0)
+
+
+def _tree(spec: Spec) -> Tree:
+    root = Tree(f"[bold]{spec.meta.title}[/bold] ({spec.format}, {len(spec.sections)} sections)")
+    nodes: dict[str, Tree] = {}
+    for s in spec.sections:
+        parent = nodes.get(s.parent or "", root)
+        extra = " ".join(f"{k}={v}" for k, v in s.attrs.items())
+        counts = []
+        if s.rules:
+            counts.append(f"{len(s.rules)} rules")
+        if s.examples:
+            counts.append(f"{len(s.examples)} examples")
+        label = f"[cyan]#{s.id}[/cyan] {s.title}"
+        if s.kind != "general":
+            label += f" [magenta]{s.kind}[/magenta]"
+        if extra:
+            label += f" [dim]{extra}[/dim]"
+        if counts:
+            label += f" [green]({', '.join(counts)})[/green]"
+        nodes[s.id] = parent.add(label)
+    return root
+
+
+@app.command()
+def show(
+    spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stats + sections).")] = False,
+) -> None:
+    """Show a spec's section tree with rules and examples per section (or `--json`)."""
+    loaded = load(spec)
+    if as_json:
+        out.print(json.dumps(show_json(loaded.spec), indent=2, ensure_ascii=False), markup=False)
+        return
+    out.print(_tree(loaded.spec))
+    stats = show_json(loaded.spec)["stats"]
+    table = Table(show_header=False, box=None)
+    for key, value in stats.items():
+        table.add_row(key, json.dumps(value))
+    out.print(table)
+    if has_errors(loaded.diagnostics):
+        err.print(f"[yellow]{spec} has lint errors; run `delib lint {spec}`[/yellow]")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec model."""
+    out.print(json.dumps(Spec.model_json_schema(), indent=2), markup=False)
