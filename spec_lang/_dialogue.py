@@ -55,7 +55,8 @@ class _Parser:
 
     def span(self, index: int, end: int | None = None) -> Span:
         line = self.first_line + index
-        return Span(path=self.path, line=line, col=self.col, end_line=None if end is None else self.first_line + end)
+        return Span.model_construct(path=self.path, line=line, col=self.col,
+                                    end_line=None if end is None else self.first_line + end)
 
     def report(self, code: str, index: int, message: str, hint: str | None = None) -> None:
         self.out.diagnostics.append(diag(code, self.span(index), message, hint))

@@ -30,7 +30,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SPEC021": ("error", "malformed attribute block"),
     "SPEC022": ("error", "invalid attribute value (e.g. unknown authority or kind)"),
     "SPEC023": ("warning", "unknown attribute key"),
-    "SPEC024": ("error", "part heading outside a section, or not one level below it"),
+    "SPEC024": ("error", "part heading outside a section, or not below its section's level"),
     # Ids and references
     "SPEC030": ("error", "duplicate id"),
     "SPEC031": ("error", "cross-reference to an unknown id"),
@@ -54,6 +54,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SPEC052": ("warning", "category with no rules (our dialect)"),
     "SPEC053": ("warning", "style section without a `response` attribute"),
     "SPEC054": ("warning", "category without examples (our dialect)"),
+    "SPEC055": ("warning", "category does not open with a summary paragraph"),
 }
 """Every diagnostic code with its default severity and a one-line summary."""
 

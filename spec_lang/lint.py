@@ -95,6 +95,10 @@ def check_categories(spec: Spec) -> Iterator[Diagnostic]:
             yield diag("SPEC050", _span(spec, s.span), f"category {s.id!r} has no content",
                        "add a summary paragraph, rules and examples, or remove the category")
             continue
+        first = next((b for b in s.body if b.type != "admonition"), None)
+        if content and (first is None or first.type != "prose"):
+            yield diag("SPEC055", _span(spec, s.span), f"category {s.id!r} does not open with a summary paragraph",
+                       "start the category with one paragraph that summarises it: every compiled prompt shows it")
         if spec.format != "deliberative":
             continue
         if not s.rules:

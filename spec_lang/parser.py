@@ -124,7 +124,7 @@ class _Parser:
 
     # -- helpers -------------------------------------------------------------------------------
     def span(self, line0: int, col: int = 1, end0: int | None = None) -> Span:
-        return Span(path=self.path, line=line0 + 1, col=col, end_line=None if end0 is None else end0)
+        return Span.model_construct(path=self.path, line=line0 + 1, col=col, end_line=end0)
 
     def report(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
         self.diags.append(diag(code, span, message, hint))
@@ -270,7 +270,7 @@ class _Parser:
         if block is not None and block.error:
             self.report("SPEC021", self.span(line0, max(col, 1)), f"malformed attribute block: {block.error}",
                         "write `{#id key=value ...}` at the end of the heading")
-        if block is not None and block.id and not block.error:
+        if block is not None and block.id:
             self.open_section(block.id, title, level, block.attrs, line0)
             return
         self.part(title, level, block.attrs if block else {}, line0)
@@ -310,9 +310,9 @@ class _Parser:
                             "put it under a heading with an id")
             self.emit(Part(title=title, level=level, attrs=attrs, span=span))
             return
-        if known is not None and level != cur.level + 1:
-            self.report("SPEC024", span, f"part heading {title!r} is level {level}, its section "
-                        f"{cur.id!r} is level {cur.level}", f"use {'#' * (cur.level + 1)} for the part heading")
+        if known is not None and level <= cur.level:
+            self.report("SPEC024", span, f"part heading {title!r} is level {level}, not below its section "
+                        f"{cur.id!r} (level {cur.level})", f"use {'#' * (cur.level + 1)} for the part heading")
         cur.mode, cur.part_title = (known[0], title) if known else ("body", title)
         cur.response = known[1] if known else None
         if rules_attr is not None:
@@ -432,7 +432,7 @@ class _Parser:
             anchors = [(i, m.start()) for i, line in enumerate(region) for m in re.finditer(r"\]\(#", line)]
             for n, (target, text) in enumerate(_links(tok)):
                 i, c = anchors[n] if n < len(anchors) else (0, 0)
-                refs.append(CrossRef(target=target, text=text, span=self.span(start + i, c + 2)))
+                refs.append(CrossRef(target=target, text=text, span=self.span(start + i, c + 3)))
             for i, line in enumerate(region):
                 for m in _FOOTNOTE.finditer(line):
                     notes.append(FootnoteRef(key=m.group(1), span=self.span(start + i, m.start() + 1)))

@@ -1,0 +1,61 @@
+"""`delib lint`, `delib show` and `delib schema` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from trainer.cli import app
+
+runner = CliRunner()
+LINT = Path(__file__).parent / "fixtures" / "lint"
+
+
+def test_lint_text_exit_codes() -> None:
+    ok = runner.invoke(app, ["lint", str(LINT / "ok_minimal.md")])
+    assert ok.exit_code == 0
+    bad = runner.invoke(app, ["lint", str(LINT / "SPEC031_dangling_ref.md")])
+    assert bad.exit_code == 1
+    assert "SPEC031_dangling_ref.md:4:9: SPEC031 cross-reference to unknown section 'weapon'" in bad.stdout
+    assert "hint:" in bad.stdout
+
+
+def test_lint_warning_only_exits_0() -> None:
+    result = runner.invoke(app, ["lint", str(LINT / "SPEC023_unknown_attr.md")])
+    assert result.exit_code == 0 and "SPEC023" in result.stdout
+
+
+def test_lint_folder_and_json() -> None:
+    result = runner.invoke(app, ["lint", str(LINT), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert {d["code"] for d in data} >= {"SPEC030", "SPEC031", "SPEC040"}
+    first = data[0]
+    assert set(first) == {"code", "severity", "span", "message", "hint"}
+    assert set(first["span"]) >= {"path", "line", "col"}
+
+
+def test_lint_unreadable_path_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["lint", str(LINT / "ok_minimal.md"), str(tmp_path / "missing.md")])
+    assert result.exit_code == 2
+
+
+def test_lint_empty_folder_exits_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["lint", str(tmp_path)]).exit_code == 2
+
+
+def test_show_tree_and_json() -> None:
+    tree = runner.invoke(app, ["show", str(LINT / "ok_minimal.md")])
+    assert tree.exit_code == 0 and "#weapons" in tree.stdout and "1 rules" in tree.stdout
+    data = json.loads(runner.invoke(app, ["show", str(LINT / "ok_minimal.md"), "--json"]).stdout)
+    assert data["stats"]["rules"] == 1 and data["stats"]["labels"] == {"GOOD": 1, "BAD": 1, "OK": 0}
+    weapons = next(s for s in data["sections"] if s["id"] == "weapons")
+    assert weapons == {**weapons, "parent": None, "level": 1, "rules": 1, "examples": 1, "kind": "category"}
+
+
+def test_schema_is_json_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Spec" and "Section" in schema["$defs"]
