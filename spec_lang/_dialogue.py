@@ -40,7 +40,7 @@ def parse_label(text: str) -> Label | None:
     if not m:
         return None
     reason = m.group("reason") or None
-    return Label(kind=m.group("kind"), target=m.group("target"), reason=reason)  # type: ignore[arg-type]
+    return Label(kind=m.group("kind"), target=m.group("target"), reason=reason)
 
 
 class _Parser:
@@ -139,7 +139,7 @@ class _Parser:
             i += 1
         if not closed:
             self.report("SPEC040", start, f"<{role}> is never closed", f"add `</{role}>` on its own line")
-        msg = Message(role=role, attrs=attrs, content="\n".join(body), label=label,  # type: ignore[arg-type]
+        msg = Message(role=role, attrs=attrs, content="\n".join(body), label=label,
                       span=self.span(start, i if closed else i - 1))
         self.add(msg, start)
         return i + 1 if closed else i

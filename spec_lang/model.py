@@ -60,7 +60,7 @@ class Node(BaseModel):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.semantic() == other.semantic()  # type: ignore[attr-defined]
+        return self.semantic() == other.semantic()
 
     def __hash__(self) -> int:
         return hash(self.semantic_json())

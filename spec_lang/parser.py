@@ -90,7 +90,7 @@ class _SectionBuilder:
     def build(self, end_line: int) -> Section:
         span = self.span.model_copy(update={"end_line": end_line})
         return Section(id=self.id, title=self.title, level=self.level, parent=self.parent, attrs=self.attrs,
-                       kind=self.kind, body=tuple(self.body), refs=tuple(self.refs),  # type: ignore[arg-type]
+                       kind=self.kind, body=tuple(self.body), refs=tuple(self.refs),
                        footnotes=tuple(self.footnotes), span=span)
 
 

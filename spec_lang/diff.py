@@ -1,0 +1,158 @@
+"""Semantic diff of two specs: what changed in meaning, in the policy team's terms, and what goes stale.
+
+`diff_specs(old, new)` is a pure function returning a frozen `SpecDiff`: sections added, removed,
+renamed (matched by content similarity), retitled, moved, re-attributed, reworded and reordered; rules
+and examples added, removed, renamed, moved, retitled and changed; metadata changes; and the `impact`,
+the categories whose compiled `spec(category)` changed. Formatting never shows up: every comparison
+is on normalised text, so a purely cosmetic edit yields an empty diff with `cosmetic_only` set.
+Renderers (`render_text`, `render_markdown`, `render_json`, `report_html.render_html`) read a `SpecDiff`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from spec_lang._diff_impact import impact as _impact
+from spec_lang._diff_items import example_changes, rule_changes
+from spec_lang._diff_model import (
+    AttrChange,
+    Chunk,
+    ExampleChange,
+    ExampleChanges,
+    ExampleMoved,
+    ExampleRef,
+    ExampleRetitled,
+    Impact,
+    MetaChange,
+    Moved,
+    Renamed,
+    Reordered,
+    Retitled,
+    RuleChange,
+    RuleChanges,
+    RuleMoved,
+    RuleRef,
+    RuleRenamed,
+    SectionChange,
+    SectionChanges,
+    SectionRef,
+    SpecDiff,
+    StaleCategory,
+)
+from spec_lang._diff_sections import RENAME_THRESHOLD, SectionMatch, match_sections, section_changes
+from spec_lang._diff_summary import summary_counts, summary_line
+from spec_lang._diff_words import block_text
+from spec_lang.model import Section, Spec
+from spec_lang.versions import normalise_text, normalised, revision_id, section_own
+
+__all__ = [
+    "RENAME_THRESHOLD",
+    "AttrChange",
+    "Chunk",
+    "ExampleChange",
+    "ExampleChanges",
+    "ExampleMoved",
+    "ExampleRef",
+    "ExampleRetitled",
+    "Impact",
+    "MetaChange",
+    "Moved",
+    "Renamed",
+    "Reordered",
+    "Retitled",
+    "RuleChange",
+    "RuleChanges",
+    "RuleMoved",
+    "RuleRef",
+    "RuleRenamed",
+    "SectionChange",
+    "SectionChanges",
+    "SectionRef",
+    "SpecDiff",
+    "StaleCategory",
+    "diff_specs",
+    "impact",
+    "summary_counts",
+    "summary_line",
+]
+
+
+def impact(old: Spec, new: Spec) -> Impact:
+    """The categories of `new` whose compiled artifacts built from `old` are stale, each with a reason."""
+    return _impact(old, new, match_sections(old, new).old_to_new)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _preamble(spec: Spec) -> str:
+    return "\n\n".join(t for t in (block_text(b) for b in spec.preamble) if t)
+
+
+def meta_changes(old: Spec, new: Spec) -> tuple[MetaChange, ...]:
+    """Metadata fields (and `extra` keys), the spec format and the preamble text that changed."""
+    before, after = normalised(old.meta), normalised(new.meta)
+    before.update({f"extra.{k}": v for k, v in before.pop("extra").items()})
+    after.update({f"extra.{k}": v for k, v in after.pop("extra").items()})
+    before["format"], after["format"] = old.format, new.format
+    out = [MetaChange(key=k, old=_text(before.get(k)), new=_text(after.get(k)))
+           for k in [*before, *(k for k in after if k not in before)] if before.get(k) != after.get(k)]
+    old_pre, new_pre = _preamble(old), _preamble(new)
+    if normalise_text(old_pre) != normalise_text(new_pre) or normalised(list(old.preamble)) != normalised(
+            list(new.preamble)):
+        out.append(MetaChange(key="preamble", old=old_pre or None, new=new_pre or None))
+    return tuple(out)
+
+
+def _content(section: Section) -> dict[str, Any]:
+    data = section_own(section)
+    data.pop("id", None)
+    return data
+
+
+def _unexplained(match: SectionMatch, sections: SectionChanges, rules: RuleChanges,
+                 examples: ExampleChanges) -> tuple[SectionChange, ...]:
+    """Matched sections whose content differs in a way no other entry reports (blocks reordered)."""
+    touched = {c.id for c in sections.attrs_changed} | {c.id for c in sections.changed}
+    touched |= {r.id for r in sections.retitled}
+    touched |= {r.section for r in rules.added + rules.removed} | {r.section for r in rules.renamed + rules.changed}
+    touched |= {m.from_section for m in rules.moved} | {m.to_section for m in rules.moved}
+    touched |= {e.section for e in examples.added + examples.removed} | {e.section for e in examples.changed}
+    touched |= {e.section for e in examples.retitled}
+    touched |= {m.from_section for m in examples.moved} | {m.to_section for m in examples.moved}
+    out = []
+    for o, n in match.pairs:
+        if n.id not in touched and o.id not in touched and _content(o) != _content(n):
+            out.append(SectionChange(id=n.id, old_id=o.id if o.id != n.id else None, similarity=1.0, diff=(),
+                                     note="order of blocks (rules, examples, text) changed"))
+    return tuple(out)
+
+
+def _layout(spec: Spec) -> list[tuple[int, ...]]:
+    spans = [s.span for s in spec.sections] + [b.span for s in spec.sections for b in s.body]
+    return [(sp.line, sp.col, sp.end_line or 0) if sp else (0,) for sp in spans]
+
+
+def diff_specs(old: Spec, new: Spec) -> SpecDiff:
+    """The semantic diff from `old` to `new` (pure; see the module docstring)."""
+    old_rev, new_rev = revision_id(old), revision_id(new)
+    cosmetic = old_rev == new_rev and (old.semantic() != new.semantic() or _layout(old) != _layout(new))
+    if old_rev == new_rev:
+        return SpecDiff(old=old.path, new=new.path, old_revision=old_rev, new_revision=new_rev,
+                        cosmetic_only=cosmetic, impact=Impact(total_categories=len(new.categories)))
+    match = match_sections(old, new)
+    sections = section_changes(old, new, match)
+    rules, examples = rule_changes(old, new, match), example_changes(old, new, match)
+    extra = _unexplained(match, sections, rules, examples)
+    if extra:
+        sections = sections.model_copy(update={"changed": sections.changed + extra})
+    result = SpecDiff(old=old.path, new=new.path, old_revision=old_rev, new_revision=new_rev, cosmetic_only=False,
+                      meta=meta_changes(old, new), sections=sections, rules=rules, examples=examples,
+                      impact=_impact(old, new, match.old_to_new))
+    if not summary_counts(result):
+        result = result.model_copy(update={"meta": (MetaChange(key="other", old=old_rev, new=new_rev),)})
+    return result
