@@ -1,0 +1,98 @@
+"""`delib compile`: specs -> a bundle of per-category system prompts and judge rubrics.
+
+Exit codes: 0 compiled (or, with `--check`, up to date); 1 lint errors in a spec, or `--check` found
+the bundle out of date; 2 unreadable input, a bad template, or a bundle that cannot be written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from compiler import CompileError, TemplateSet, build_bundle, check_bundle, resolve_counter
+from spec_lang import Spec, expand, has_errors, load
+from spec_lang.diagnostics import Diagnostic, sort_key
+from trainer.cli._app import app, err, out
+
+DEFAULT_MAX_TOKENS = 8192
+"""The token budget per prompt: SmolLM2's context length."""
+
+
+def _load_specs(paths: list[str]) -> list[Spec]:
+    """Load every spec; print diagnostics; exit 1 on lint errors (nothing compiled)."""
+    refs = expand(paths)
+    if not refs:
+        err.print("error: no spec files found in " + ", ".join(paths), markup=False)
+        raise typer.Exit(2)
+    loaded = [load(ref) for ref in refs]  # SpecLoadError -> exit 2 in main()
+    diagnostics: list[Diagnostic] = sorted((d for x in loaded for d in x.diagnostics), key=sort_key)
+    for d in diagnostics:
+        err.print(d.format(), markup=False)
+    if has_errors(diagnostics):
+        errors = sum(d.severity == "error" for d in diagnostics)
+        err.print(f"[red]error:[/red] {errors} lint error(s); nothing compiled (run `delib lint` for details)")
+        raise typer.Exit(1)
+    return [x.spec for x in loaded]
+
+
+def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str]) -> None:
+    result = check_bundle(specs, output, templates)
+    if result.fresh:
+        out.print(f"{output} is up to date ({sum(len(s.categories) for s in specs)} categories)", markup=False)
+        raise typer.Exit(0)
+    err.print(f"{output} is out of date:", markup=False)
+    for line in result.describe():
+        err.print(f"  {line}", markup=False)
+    err.print(f"run `delib compile {' '.join(paths)} -o {output}` to update it", markup=False)
+    raise typer.Exit(1)
+
+
+@app.command("compile")
+def compile_cmd(
+    specs: Annotated[list[str], typer.Argument(help="Spec files or folders of specs (compiled into one bundle).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle folder to write.")],
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the bundle is out of date.")] = False,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", help="Folder of *.j2 templates overriding the built-in ones (rendered sandboxed).")] = None,
+    max_tokens: Annotated[int, typer.Option(
+        "--max-tokens", min=1, help="Warn when a prompt is longer than this many tokens.")] = DEFAULT_MAX_TOKENS,
+    tokenizer: Annotated[str | None, typer.Option(
+        "--tokenizer", help="Hugging Face tokenizer folder for token counts, or `approx` (characters / 4). "
+        "Default: the embedded SmolLM2 tokenizer.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Re-render every category, ignoring the bundle already there.")] = False,
+) -> None:
+    """Compile specs into a bundle: per category, the system prompt spec(category), two judge rubrics
+    (with and without the reasoning) and the verdict schema, plus manifest.json.
+
+    Several specs (or a folder) compile into one bundle; their category ids must be unique. Only the
+    categories whose content changed are rewritten.
+    """
+    loaded = _load_specs(specs)
+    try:
+        template_set = TemplateSet(templates)
+        if check:
+            _check(loaded, output, template_set, specs)
+        counter, warning = resolve_counter(tokenizer)
+        if warning:
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        bundle, report = build_bundle(loaded, output, templates=template_set, counter=counter, force=force)
+    except CompileError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    ids = ", ".join(f"{s.meta.id} @ {e.revision}" for s, e in zip(loaded, bundle.manifest.specs, strict=True))
+    out.print(f"compiled {len(bundle.categories)} categories ({ids}) into {output}: {len(report.written)} written, "
+              f"{len(report.unchanged)} unchanged, {len(report.removed)} removed", markup=False)
+    prompts = [bundle.tokens(c)["system_prompt.md"] for c in bundle.categories]
+    if not prompts:
+        err.print("[yellow]warning:[/yellow] the specs have no categories, so the bundle is empty (our dialect: "
+                  "mark sections `kind=category`; Model Spec format: sections with an `authority`)")
+    else:
+        out.print(f"system prompt tokens ({bundle.manifest.tokenizer.name}): {min(prompts)}-{max(prompts)}",
+                  markup=False)
+    for category, name, count in bundle.over_budget(max_tokens):
+        err.print(f"[yellow]warning:[/yellow] {escape(str(output))}/categories/{category}/{name}: {count} tokens, "
+                  f"over the budget of {max_tokens} (--max-tokens)")
