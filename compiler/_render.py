@@ -24,6 +24,8 @@ BUILTIN_DIR = Path(__file__).parent / "templates"
 SYSTEM_PROMPT_TEMPLATE = "system_prompt.md.j2"
 RUBRIC_TEMPLATE = "rubric.md.j2"
 REQUIRED = (SYSTEM_PROMPT_TEMPLATE, RUBRIC_TEMPLATE)
+PROFILES = ("compact",)
+"""Built-in template profiles: folders under compiler/templates/ that override a few built-ins."""
 
 
 def _read_folder(folder: Path) -> dict[str, tuple[str, str]]:
@@ -55,14 +57,19 @@ class TemplateSet:
     def __init__(self, user_dir: str | Path | None = None) -> None:
         sources = _read_folder(BUILTIN_DIR)
         self.user_dir = None if user_dir is None else Path(user_dir)
-        if self.user_dir is not None:
+        trusted = self.user_dir is None
+        if self.user_dir is not None and not self.user_dir.is_dir() and str(user_dir) in PROFILES:
+            sources.update(_read_folder(BUILTIN_DIR / str(user_dir)))
+            self.user_dir, trusted = None, True
+        elif self.user_dir is not None:
             if not self.user_dir.is_dir():
                 raise TemplateError(f"{self.user_dir}: template folder does not exist",
-                                    "pass a folder holding *.j2 files named like the built-in ones")
+                                    "pass a folder holding *.j2 files named like the built-in ones, or a "
+                                    f"built-in profile: {', '.join(PROFILES)}")
             sources.update(_read_folder(self.user_dir))
         self.sources: Mapping[str, tuple[str, str]] = types.MappingProxyType(sources)
         self.hashes: dict[str, str] = {name: digest(src) for name, (src, _) in sorted(sources.items())}
-        env_class = jinja2.Environment if self.user_dir is None else SandboxedEnvironment
+        env_class = jinja2.Environment if trusted else SandboxedEnvironment
         self.env = env_class(loader=_Loader(self.sources), undefined=jinja2.StrictUndefined, autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         for name in sorted(self.sources):

@@ -37,7 +37,7 @@ def test_layout_and_manifest(tmp_path: Path) -> None:
     assert manifest["revision"] == revision_id(spec)
     assert manifest["specs"] == [{"id": "mini", "title": "Miniature safety policy", "version": "0.1.0",
                                   "format": "deliberative", "revision": revision_id(spec)}]
-    assert sorted(manifest["templates"]) == ["_policy.md.j2", "rubric.md.j2", "system_prompt.md.j2"]
+    assert sorted(manifest["templates"]) == ["_policy.md.j2", "_profile.md.j2", "rubric.md.j2", "system_prompt.md.j2"]
     assert manifest["tokenizer"] == {"name": "approx-chars/4", "exact": False, "digest": None}
     assert [c["id"] for c in manifest["categories"]] == ["weapons", "insults"]
     assert {c["id"]: c["hash"] for c in manifest["categories"]} == category_hashes(spec)

@@ -23,7 +23,7 @@ def _user_dir(tmp_path: Path, **templates: str) -> Path:
 
 def test_builtin_set() -> None:
     templates = TemplateSet()
-    assert sorted(templates.hashes) == ["_policy.md.j2", "rubric.md.j2", "system_prompt.md.j2"]
+    assert sorted(templates.hashes) == ["_policy.md.j2", "_profile.md.j2", "rubric.md.j2", "system_prompt.md.j2"]
     assert not isinstance(templates.env, SandboxedEnvironment)
     spec = load_clean(DIALECT_MINI)
     assert render_system_prompt(spec, "weapons", templates) == render_system_prompt(spec, "weapons", TemplateSet())
@@ -87,3 +87,21 @@ def test_import_of_missing_template(tmp_path: Path) -> None:
 def test_builtin_templates_document_the_format() -> None:
     text = (BUILTIN_DIR / "system_prompt.md.j2").read_text(encoding="utf-8")
     assert "compiler/format.py" in text and "<reasoning>" in text and "Decision:" in text
+
+
+def test_compact_profile_drops_shared_examples_only() -> None:
+    from compiler import TemplateSet, render_system_prompt
+    from spec_lang import load
+    from tests.paths import POLICIES
+
+    spec = load(str(POLICIES / "safety.md")).spec
+    full = render_system_prompt(spec, "violence", TemplateSet())
+    compact_set = TemplateSet("compact")
+    compact = render_system_prompt(spec, "violence", compact_set)
+    assert len(compact) < len(full)
+    assert compact_set.hashes["_profile.md.j2"] != TemplateSet().hashes["_profile.md.j2"]
+    own_titles = [ex.title for ex in spec.section("violence").examples]
+    assert all(title in compact for title in own_titles)  # the category in focus keeps its examples
+    shared_titles = [ex.title for ex in spec.section("style_refuse").examples]
+    assert not any(title in compact for title in shared_titles)
+    assert all(title in full for title in shared_titles)

@@ -56,7 +56,8 @@ def compile_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="The bundle folder to write.")],
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the bundle is out of date.")] = False,
     templates: Annotated[Path | None, typer.Option(
-        "--templates", help="Folder of *.j2 templates overriding the built-in ones (rendered sandboxed).")] = None,
+        "--templates", help="Folder of *.j2 templates overriding the built-in ones (rendered sandboxed), or the "
+        "built-in profile `compact` (shared sections without examples, for small-context models).")] = None,
     max_tokens: Annotated[int, typer.Option(
         "--max-tokens", min=1, help="Warn when a prompt is longer than this many tokens.")] = DEFAULT_MAX_TOKENS,
     tokenizer: Annotated[str | None, typer.Option(

@@ -1,0 +1,57 @@
+"""Helpers for the retrieval tests: a deterministic fake embedder and the tiny policy.
+
+Import as `from tests.compiler.retrieval.retrieval_helpers import ...`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from compiler.retrieval._bm25 import tokenize
+from spec_lang import Spec, has_errors, load
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny_policy.md"
+
+
+class FakeEmbedder:
+    """Hashed bag of word stems: texts sharing words get similar vectors. Counts what it embeds."""
+
+    def __init__(self, dim: int = 256, model_id: str = "fake:bow-256") -> None:
+        self.dim = dim
+        self._model_id = model_id
+        self.calls = 0
+        self.texts: list[str] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.calls += 1
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text):
+                out[row, int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[row, -1] += 0.05  # no zero vectors
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def tiny_spec() -> Spec:
+    loaded = load(str(TINY))
+    assert not has_errors(loaded.diagnostics), [d.format() for d in loaded.diagnostics]
+    return loaded.spec
+
+
+def edited_copy(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the tiny policy with `old` (which must occur once) replaced by `new`."""
+    text = TINY.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    out = tmp_path / TINY.name
+    out.write_text(text.replace(old, new), encoding="utf-8")
+    return out

@@ -1,0 +1,133 @@
+"""`delib index`, `delib retrieve` and `delib eval-retrieval` as a user runs them (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import compiler.retrieval
+from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder
+from trainer.cli import app, main
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every command gets the fake embedder and an index cache under tmp_path."""
+    monkeypatch.setattr(compiler.retrieval, "SentenceTransformerEmbedder", lambda path=None: FakeEmbedder())
+    monkeypatch.setenv("DELIB_CACHE", str(tmp_path / "cache"))
+
+
+def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the console entry point (with its error handling) and capture exit code, stdout, stderr."""
+    monkeypatch.setattr(sys, "argv", ["delib", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    captured = capsys.readouterr()
+    return int(info.value.code or 0), captured.out, captured.err
+
+
+def test_retrieve_json_line_format(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["retrieve", str(TINY), "how do I pick a lock?", "--top-k", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.splitlines()
+    data = json.loads(line)
+    assert list(data) == ["prompt", "categories", "uncategorised"]
+    assert data["prompt"] == "how do I pick a lock?"
+    assert [c["id"] for c in data["categories"]][0] == "locks" and len(data["categories"]) == 2
+    assert all(list(c) == ["id", "score"] and isinstance(c["score"], float) for c in data["categories"])
+    assert data["uncategorised"] is False
+    assert (tmp_path / "cache" / "index" / "tiny_policy-tiny" / "meta.json").is_file()
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("q.jsonl", '{"prompt": "pick a lock :smile:"}\n{"prompt": "grease fire on the stove"}\n'),
+    ("q.csv", 'prompt,other\npick a lock :smile:,1\ngrease fire on the stove,2\n'),
+])
+def test_retrieve_query_files(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["retrieve", str(TINY), "--queries", str(path), "--top-k", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["prompt"] for r in rows] == ["pick a lock :smile:", "grease fire on the stove"]
+    assert [r["categories"][0]["id"] for r in rows] == ["locks", "cooking"]
+
+
+def test_retrieve_text_output_flags_uncategorised() -> None:
+    result = runner.invoke(app, ["retrieve", str(TINY), "quantum chromodynamics", "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "(uncategorised)" in result.stdout and "1." in result.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["retrieve", str(TINY)], "give either a prompt TEXT or --queries FILE"),
+    (["retrieve", str(TINY), "--queries", "missing.jsonl"], "missing.jsonl: no such file"),
+    (["retrieve", "nope.md", "hi"], "nope.md:1:1: SPEC001 no such file"),
+    (["eval-retrieval", str(TINY)], "give either --labeled FILE or --examples"),
+])
+def test_usage_errors_are_one_line_without_traceback(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(args, monkeypatch, capsys)
+    assert code == 2 and message in err and "Traceback" not in err + out and out == ""
+
+
+def test_bad_query_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "ok"}\n{oops}\n', encoding="utf-8")
+    code, out, err = run_main(["retrieve", str(TINY), "--queries", str(bad), "--json"], monkeypatch, capsys)
+    assert code == 2 and f"{bad}:2:2: invalid JSON" in err and "Traceback" not in err and out == ""
+
+
+def test_index_command_and_incremental_rebuild(tmp_path: Path) -> None:
+    folder = tmp_path / "idx"
+    first = runner.invoke(app, ["index", str(TINY), "-o", str(folder)])
+    assert first.exit_code == 0 and "17 of 17 units embedded" in first.stdout
+    again = runner.invoke(app, ["index", str(TINY), "-o", str(folder)])
+    assert "up to date" in again.stdout
+    edited = tmp_path / "tiny_policy.md"
+    edited.write_text(TINY.read_text().replace("grease fire", "chip pan fire"), encoding="utf-8")
+    third = runner.invoke(app, ["index", str(edited), "-o", str(folder)])
+    assert third.exit_code == 0 and "1 of 17 units embedded" in third.stdout
+
+
+def test_corrupt_index_is_rebuilt_with_a_note(tmp_path: Path) -> None:
+    folder = tmp_path / "idx"
+    runner.invoke(app, ["index", str(TINY), "-o", str(folder)])
+    (folder / "index.faiss").write_bytes(b"junk")
+    result = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--index", str(folder), "--json"])
+    assert result.exit_code == 0
+    assert "rebuilding the retrieval index" in result.stderr and "corrupt" in result.stderr
+    assert json.loads(result.stdout)["categories"][0]["id"] == "locks"
+
+
+def test_eval_retrieval_labeled_json(tmp_path: Path) -> None:
+    labeled = tmp_path / "l.jsonl"
+    labeled.write_text('{"prompt": "pick a lock", "category": "locks"}\n'
+                       '{"prompt": "water my roses", "category": "garden"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["eval-retrieval", str(TINY), "--labeled", str(labeled), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["n"] == 2 and [r["method"] for r in data["reports"]] == ["bm25", "dense", "fused-rrf", "default"]
+    assert set(data["reports"][0]["overall"]) == {"n", "top1", "top3", "top5", "mrr"}
+
+
+def test_eval_retrieval_examples_table() -> None:
+    result = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples"])
+    assert result.exit_code == 0, result.output
+    assert "top-5" in result.stdout and "per category" in result.stdout
+
+
+def test_eval_retrieval_unknown_category(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    labeled = tmp_path / "l.jsonl"
+    labeled.write_text('{"prompt": "pick a lock", "category": "weapons"}\n', encoding="utf-8")
+    code, _, err = run_main(["eval-retrieval", str(TINY), "--labeled", str(labeled)], monkeypatch, capsys)
+    assert code == 2 and "not in the spec: weapons" in err
