@@ -1,0 +1,68 @@
+"""Model backends behind one small protocol: batched chat generation, and choice scoring for judges.
+
+    from trainer.backends import SamplingParams, open_backend
+
+    with open_backend("embedded") as backend:          # or "hf:PATH", "openai:URL#MODEL", "fake"
+        [answer] = backend.generate([[{"role": "user", "content": "Hi"}]], SamplingParams(max_new_tokens=32))
+
+Importing this package loads no model and imports neither torch nor transformers; backends load
+them when built. `trainer.backends.fake.FakeBackend` is the scripted stand-in for tests.
+"""
+
+from trainer.backends._chat_template import injected_system_prompt, render_chat
+from trainer.backends._embedded import (
+    default_cache_dir,
+    embedded_model_dir,
+    embedded_name,
+    embedded_tokenizer_dir,
+    find_embedded_gguf,
+)
+from trainer.backends._errors import BackendClosedError, BackendError, BackendSpecError, ModelUnavailableError
+from trainer.backends._loading import load_causal_lm, pick_device
+from trainer.backends._openai import OpenAIBackend
+from trainer.backends._protocol import (
+    ChatBackend,
+    ChatMessage,
+    Conversation,
+    FinishReason,
+    Generation,
+    JsonSchema,
+    Role,
+    SamplingParams,
+)
+from trainer.backends._registry import SPEC_FORMS, describe_spec_forms, open_backend
+from trainer.backends._retry import RetryPolicy
+from trainer.backends._transformers import TransformersBackend
+from trainer.backends.fake import FakeBackend, FakeCall
+
+__all__ = [
+    "SPEC_FORMS",
+    "BackendClosedError",
+    "BackendError",
+    "BackendSpecError",
+    "ChatBackend",
+    "ChatMessage",
+    "Conversation",
+    "FakeBackend",
+    "FakeCall",
+    "FinishReason",
+    "Generation",
+    "JsonSchema",
+    "ModelUnavailableError",
+    "OpenAIBackend",
+    "RetryPolicy",
+    "Role",
+    "SamplingParams",
+    "TransformersBackend",
+    "default_cache_dir",
+    "describe_spec_forms",
+    "embedded_model_dir",
+    "embedded_name",
+    "embedded_tokenizer_dir",
+    "find_embedded_gguf",
+    "injected_system_prompt",
+    "load_causal_lm",
+    "open_backend",
+    "pick_device",
+    "render_chat",
+]
