@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from compiler.retrieval import RetrievalConfig, Retriever
-from compiler.retrieval._fusion import NEG, UnitScores, category_scores, pool
+from compiler.retrieval._fusion import NEG, UnitScores, category_scores, mean_all, pool
 from tests.compiler.retrieval.retrieval_helpers import FakeEmbedder, tiny_spec
 
 F = np.float32
@@ -21,19 +21,34 @@ def test_pool_means_the_best_units_and_skips_hidden() -> None:
     assert pool(scores, unit_category, 2, top=2)[1, 0] == pytest.approx(0.25)
 
 
+def test_mean_all_averages_visible_units() -> None:
+    scores = np.array([[0.9, 0.5, NEG, 0.4]], dtype=F)
+    assert mean_all(scores, np.array([0, 0, 0, 1]), 2).tolist() == [[pytest.approx(0.7), pytest.approx(0.4)]]
+
+
+def test_centroid_weight_prefers_the_category_that_is_about_the_prompt_throughout() -> None:
+    units = UnitScores(dense=np.array([[0.8, 0.1, 0.1, 0.7, 0.7, 0.7]], dtype=F), lexical=np.zeros((1, 6), dtype=F))
+    cats = np.array([0, 0, 0, 1, 1, 1])
+    plain = RetrievalConfig(method="dense", pool_top=1, centroid_weight=0.0)
+    mixed = RetrievalConfig(method="dense", pool_top=1, centroid_weight=0.5)
+    assert int(category_scores(units, cats, np.ones(6, dtype=F), 2, plain).argmax()) == 0
+    assert int(category_scores(units, cats, np.ones(6, dtype=F), 2, mixed).argmax()) == 1
+
+
 @pytest.mark.parametrize(("method", "fusion", "best"), [
     ("dense", "rrf", 0), ("bm25", "rrf", 1), ("fused", "rrf", 0), ("fused", "linear", 1),
 ])
 def test_methods_rank_as_expected(method: str, fusion: str, best: int) -> None:
     units = UnitScores(dense=np.array([[0.8, 0.7]], dtype=F), lexical=np.array([[1.0, 9.0]], dtype=F))
-    config = RetrievalConfig(method=method, fusion=fusion, lexical_weight=0.5, rrf_k=1.0)  # type: ignore[arg-type]
+    config = RetrievalConfig(method=method, fusion=fusion, lexical_weight=0.5, rrf_k=1.0,  # type: ignore[arg-type]
+                             centroid_weight=0.0)
     scores = category_scores(units, np.array([0, 1]), np.ones(2, dtype=F), 2, config)
     assert int(scores.argmax()) == best
 
 
 def test_zero_weight_kinds_are_left_out() -> None:
     units = UnitScores(dense=np.array([[0.9, 0.2]], dtype=F), lexical=np.zeros((1, 2), dtype=F))
-    config = RetrievalConfig(method="dense", pool_top=1)
+    config = RetrievalConfig(method="dense", pool_top=1, centroid_weight=0.0)
     scores = category_scores(units, np.array([0, 1]), np.array([0.0, 1.0], dtype=F), 2, config)
     assert scores[0, 0] == NEG and scores[0, 1] == pytest.approx(0.2)
 

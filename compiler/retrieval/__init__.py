@@ -1,0 +1,56 @@
+"""Category retrieval: find the categories of a spec that govern a prompt.
+
+Every category's units (title, prose chunks, rules, definitions, its examples' prompts and titles) are
+embedded with a sentence-transformers model into a stored faiss index (`open_index`); a `Retriever` scores
+prompts against the units densely and with BM25, pools the scores per category and fuses the two rankings.
+A prompt whose best cosine similarity to any unit is below a calibrated threshold is flagged uncategorised.
+
+Errors: `RetrievalIndexError` (an index cannot be used), `EmbedderError` (a model cannot be loaded),
+`QueryFileError` (a query or labelled file cannot be read).
+"""
+
+from compiler.retrieval._config import DEFAULT_THRESHOLD, METHODS, Method, RetrievalConfig
+from compiler.retrieval._embedder import Embedder, EmbedderError, SentenceTransformerEmbedder, default_model_path
+from compiler.retrieval._files import LabeledPrompt, QueryFileError, read_labeled, read_prompts
+from compiler.retrieval._index import (
+    BuildReport,
+    IndexMeta,
+    RetrievalIndexError,
+    UnitIndex,
+    build_index,
+    load_index,
+    open_index,
+    save_index,
+)
+from compiler.retrieval._paths import default_index_dir
+from compiler.retrieval._retriever import CategoryScore, RetrievalResult, Retriever
+from compiler.retrieval._units import Unit, spec_units
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "METHODS",
+    "BuildReport",
+    "CategoryScore",
+    "Embedder",
+    "EmbedderError",
+    "IndexMeta",
+    "LabeledPrompt",
+    "Method",
+    "QueryFileError",
+    "RetrievalConfig",
+    "RetrievalIndexError",
+    "RetrievalResult",
+    "Retriever",
+    "SentenceTransformerEmbedder",
+    "Unit",
+    "UnitIndex",
+    "build_index",
+    "default_index_dir",
+    "default_model_path",
+    "load_index",
+    "open_index",
+    "read_labeled",
+    "read_prompts",
+    "save_index",
+    "spec_units",
+]

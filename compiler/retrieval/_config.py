@@ -1,0 +1,65 @@
+"""`RetrievalConfig`: how units are scored, pooled and fused, and when a prompt is uncategorised.
+
+The defaults were chosen on tuning halves only: the tune half of the Model Spec 2025-12-18 examples
+(leave-one-out, split by a hash of the example title) and the tune half of the hand-written realistic prompts
+in `tests/compiler/retrieval/data/model_spec_prompts.jsonl` (split by a hash of the prompt); the objective
+was the mean of top-5 accuracy and MRR over both. `tests/benchmarks/bench_retrieval.py` reports the other
+halves and the sets never tuned on.
+
+Chosen: dense scores pooled as the mean of a category's best 3 units, example prompts weighted 1.1 and
+example titles 0.9, plus 0.5 x the mean similarity over all the category's units, plus 0.1 x the
+max-normalised BM25 score (mean of the best 2 units). Tried and left out as no better on the tune halves:
+reciprocal-rank fusion (any k), title context prepended to example units, 40-word chunks, hubness
+correction (CSLS), a logistic-regression probe over unit vectors. Synthetic queries from the embedded
+SmolLM2-135M were not tried to the end: generating 4 per category took over 20 minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Method = Literal["bm25", "dense", "fused"]
+"""`bm25`: lexical only; `dense`: embeddings only; `fused`: both, combined per `fusion`."""
+
+METHODS: tuple[Method, ...] = ("bm25", "dense", "fused")
+
+DEFAULT_KIND_WEIGHTS: dict[str, float] = {
+    "title": 1.0, "text": 1.0, "rule": 1.0, "definition": 1.0, "example": 1.1, "example_title": 0.9,
+}
+
+DEFAULT_THRESHOLD = 0.225
+"""Cosine similarity (all-MiniLM-L6-v2) below which a prompt's best unit match is too weak to route it.
+
+Calibrated with `evaluate.calibrate_threshold(..., keep=0.95)` on the tune halves of every labelled set
+(Model Spec examples and hand-written prompts, policies/safety.md examples, XSTest mapped to that policy):
+it keeps 95% of in-scope prompts categorised, because a harmful prompt left uncategorised loses its spec,
+which costs more than an everyday prompt routed to a category. On the report halves it keeps 85-99% of
+in-scope prompts and flags about half of everyday prompts against policies/safety.md (the balanced-accuracy
+cut, 0.265, flags three quarters but keeps only ~70% of policy prompts). Another embedder needs its own
+threshold (`--threshold`); `tests/benchmarks/bench_retrieval.py` recomputes both figures."""
+
+
+class RetrievalConfig(BaseModel):
+    """Scoring settings; every field has a tuned default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Method = Field(default="fused", description="Which scores rank the categories.")
+    fusion: Literal["rrf", "linear"] = Field(default="linear",
+                                                description="How dense and lexical scores combine.")
+    rrf_k: float = Field(default=60.0, gt=0, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(default=0.1, ge=0, description="Weight of the lexical ranking in the fusion.")
+    pool_top: int = Field(default=3, ge=1, description="Dense: a category scores the mean of its best N units.")
+    centroid_weight: float = Field(default=0.5, ge=0, description="Dense: plus this times the mean "
+                                   "similarity over all the category's units.")
+    lexical_pool_top: int = Field(default=2, ge=1, description="BM25: a category scores the mean of its best N.")
+    kind_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS),
+                                           description="Multiplier per unit kind; 0 leaves that kind out.")
+    query_prefix: str = Field(default="", description="Text put before every query before it is embedded.")
+    max_words: int = Field(default=80, ge=10, description="Prose is cut into chunks of about this many words.")
+    threshold: float = Field(default=DEFAULT_THRESHOLD,
+                             description="A prompt whose best cosine similarity to any unit is below this "
+                                         "is flagged uncategorised.")

