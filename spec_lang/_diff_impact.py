@@ -8,11 +8,12 @@ every category includes (metadata, shared sections, category summaries) and in t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from spec_lang._diff_model import Impact, StaleCategory
-from spec_lang.model import Spec
-from spec_lang.versions import category_summary, digest, normalised, section_own, shared_sections, stale_categories
+from spec_lang.model import Section
+from spec_lang.versions import SpecHashes, category_summary, digest, normalised, shared_sections, stale_categories
 
 MAX_NAMES = 3
 """Ids named in one reason before `+N more`."""
@@ -34,48 +35,72 @@ def _keyed_changes(old: Sequence[tuple[str, Any]], new: Sequence[tuple[str, Any]
     return out
 
 
-def _own_hashes(spec: Spec) -> dict[str, str]:
-    return {s.id: digest(section_own(s)) for s in spec.sections}
+@dataclass(frozen=True)
+class _Sides:
+    """Both specs, their section hashes, and old id -> new id for renamed sections."""
+
+    old: SpecHashes
+    new: SpecHashes
+    renames: Mapping[str, str]
+
+    def before(self, sections: Sequence[Section]) -> list[tuple[str, str]]:
+        """(new id, hash) of old sections: a renamed section is compared with its new self."""
+        own = self.old.section_hashes
+        return [(self.renames.get(s.id, s.id), own[s.id]) for s in sections]
+
+    def after(self, sections: Sequence[Section]) -> list[tuple[str, str]]:
+        own = self.new.section_hashes
+        return [(s.id, own[s.id]) for s in sections]
 
 
-def shared_reason(old: Spec, new: Spec, old_own: Mapping[str, str], new_own: Mapping[str, str]) -> str | None:
+def shared_reason(sides: _Sides) -> str | None:
     """What changed in the part every compiled `spec(category)` includes, or None."""
+    old, new = sides.old.spec, sides.new.spec
     parts: list[str] = []
     if normalised(old.meta) != normalised(new.meta):
         parts.append("metadata")
-    shared = _keyed_changes([(s.id, old_own[s.id]) for s in shared_sections(old)],
-                            [(s.id, new_own[s.id]) for s in shared_sections(new)])
-    if shared:
-        parts.append(f"shared text ({names(shared)})")
+    shared = _keyed_changes(sides.before(shared_sections(old)), sides.after(shared_sections(new)))
+    if shared == ["order"]:
+        parts.append("order of shared sections")
+    elif shared:
+        parts.append(names(shared))
     summaries = _keyed_changes([(c.id, digest(category_summary(c))) for c in old.categories],
                                [(c.id, digest(category_summary(c))) for c in new.categories])
-    if summaries:
-        parts.append("category list" if summaries == ["order"] else f"summaries of {names(summaries)}")
-    return "shared part changed: " + "; ".join(parts) if parts else None
+    if summaries == ["order"]:
+        parts.append("category order")
+    elif summaries:
+        parts.append(f"{len(summaries)} category {'summary' if len(summaries) == 1 else 'summaries'}")
+    return f"shared part changed: {', '.join(parts)}" if parts else None
 
 
-def _own_reason(old: Spec, new: Spec, cid: str, renamed_from: str | None, hashes: tuple[dict[str, str], ...]) -> str:
-    old_own, new_own = hashes
+def _own_reason(sides: _Sides, cid: str, renamed_from: str | None) -> str:
+    old, new = sides.old.spec, sides.new.spec
     source = renamed_from or cid
     if old.get(source) is None or old.section(source).kind != "category":
         return f"renamed from {renamed_from}" if renamed_from else "new category"
-    changed = _keyed_changes([(s.id, old_own[s.id]) for s in old.subtree(source)],
-                             [(s.id, new_own[s.id]) for s in new.subtree(cid)])
+    changed = _keyed_changes(sides.before(old.subtree(source)), sides.after(new.subtree(cid)))
     prefix = f"renamed from {renamed_from}; " if renamed_from else ""
-    return prefix + (f"own text changed ({names(changed)})" if changed else "")
+    if not changed:
+        return prefix.rstrip("; ")
+    if changed == ["order"]:
+        return prefix + "subsections reordered"
+    where = [c for c in changed if c != cid]
+    if len(where) == len(changed):
+        return prefix + f"content changed in {names(where)}"
+    return prefix + "own content changed" + (f" (also {names(where)})" if where else "")
 
 
-def impact(old: Spec, new: Spec, renames: Mapping[str, str] | None = None) -> Impact:
-    """Stale categories of `new` with a reason each; `renames` maps old to new ids of renamed sections."""
-    stale = stale_categories(old, new)
-    hashes = (_own_hashes(old), _own_hashes(new))
-    shared = shared_reason(old, new, *hashes) if stale else None
-    back = {v: k for k, v in (renames or {}).items() if k != v}
+def impact(old_hashes: SpecHashes, new_hashes: SpecHashes, renames: Mapping[str, str] | None = None) -> Impact:
+    """Stale categories of the new spec with a reason each; `renames` maps old to new ids of renamed sections."""
+    sides = _Sides(old_hashes, new_hashes, {k: v for k, v in (renames or {}).items() if k != v})
+    stale = stale_categories(old_hashes, new_hashes)
+    shared = shared_reason(sides) if stale else None
+    back = {v: k for k, v in sides.renames.items()}
     out: list[StaleCategory] = []
     for cid in stale:
-        reasons = [r for r in (_own_reason(old, new, cid, back.get(cid), hashes), shared) if r]
+        reasons = [r for r in (_own_reason(sides, cid, back.get(cid)), shared) if r]
         out.append(StaleCategory(id=cid, reason="; ".join(reasons) or "compiled text changed"))
-    new_ids = {c.id for c in new.categories} | set(back.values())
-    removed = tuple(c.id for c in old.categories if c.id not in new_ids)
-    return Impact(stale_categories=tuple(out), removed_categories=removed, shared_changed=shared is not None,
-                  total_categories=len(new.categories))
+    new_ids = {c.id for c in new_hashes.spec.categories} | set(back.values())
+    removed = tuple(c.id for c in old_hashes.spec.categories if c.id not in new_ids)
+    return Impact(stale_categories=tuple(out), removed_categories=removed, shared_reason=shared,
+                  total_categories=len(new_hashes.spec.categories))

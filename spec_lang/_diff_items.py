@@ -12,9 +12,10 @@ So an example that was moved, retitled or edited is reported as such, not as a r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from spec_lang._diff_model import (
     ExampleChange,
@@ -29,9 +30,9 @@ from spec_lang._diff_model import (
     RuleRenamed,
 )
 from spec_lang._diff_sections import SectionMatch
-from spec_lang._diff_words import example_text, similarity, text_ratio, word_diff, words
-from spec_lang.model import Example, Message, Rule, Spec
-from spec_lang.versions import digest, example_hash, normalise_text, normalised
+from spec_lang._diff_words import example_text, similarity, word_diff, words
+from spec_lang.model import Example, Rule, Spec
+from spec_lang.versions import SpecHashes, digest, normalise_text
 
 RULE_THRESHOLD = 0.6
 """Least similarity for a removed and an added rule (different ids, different text) to be one rule."""
@@ -50,7 +51,27 @@ class _Item(Generic[T]):
     """The section holding it, by id in its own spec."""
     home: str
     """The section holding it, by id in the new spec (old sections mapped through renames)."""
-    words: list[str] = field(default_factory=list)
+    source: str = ""
+    """The text compared by similarity (its words are computed on first use: most items never need them)."""
+    keys: dict[str, str | None] = field(default_factory=dict)
+    """Matching keys, computed once (`by_key` passes read them by name)."""
+    _words: list[str] | None = None
+    _bag: Counter[str] | None = None
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = words(self.source)
+        return self._words
+
+    @property
+    def bag(self) -> Counter[str]:
+        if self._bag is None:
+            self._bag = Counter(self.words)
+        return self._bag
+
+    def similarity(self, other: _Item[T], floor: float) -> float:
+        return similarity(self.words, other.words, floor, (self.bag, other.bag))
 
 
 @dataclass
@@ -60,17 +81,17 @@ class _Pairing(Generic[T]):
     pairs: dict[int, int] = field(default_factory=dict)
     """New index -> old index."""
 
-    def by_key(self, key: Callable[[T], Hashable | None], accept: Callable[[_Item[T], _Item[T]], bool]) -> None:
-        """Pair leftovers with equal, non-None keys: same section first, then anywhere, in document order."""
+    def by_key(self, name: str, accept: Callable[[_Item[T], _Item[T]], bool]) -> None:
+        """Pair leftovers with equal, non-None keys `name`: same section first, then anywhere, in order."""
         for local in (True, False):
             free: dict[Hashable, list[int]] = {}
             taken = set(self.pairs.values())
             for i, item in enumerate(self.old):
-                k = key(item.node)
+                k = item.keys[name]
                 if i not in taken and k is not None:
                     free.setdefault((item.home, k) if local else k, []).append(i)
             for j, item in enumerate(self.new):
-                k = key(item.node)
+                k = item.keys[name]
                 if j in self.pairs or k is None:
                     continue
                 queue = free.get((item.home, k) if local else k, [])
@@ -87,7 +108,7 @@ class _Pairing(Generic[T]):
         scored = []
         for j in new_free:
             for i in old_free:
-                score = similarity(self.old[i].words, self.new[j].words, threshold)
+                score = self.old[i].similarity(self.new[j], threshold)
                 if score >= threshold:
                     scored.append((score, self.old[i].home != self.new[j].home, i, j))
         taken = set(self.pairs.values())
@@ -115,30 +136,30 @@ def _always(_a: object, _b: object) -> bool:
 
 
 def _rules(spec: Spec, match: SectionMatch | None) -> list[_Item[Rule]]:
-    return [_Item(node=r, section=s.id, home=(match.new_id(s.id) or s.id) if match else s.id, words=words(r.text))
+    return [_Item(node=r, section=s.id, home=(match.new_id(s.id) or s.id) if match else s.id, source=r.text,
+                  keys={"id": r.id, "text": normalise_text(r.text)})
             for s in spec.sections for r in s.rules]
 
 
 def rule_changes(old: Spec, new: Spec, match: SectionMatch) -> RuleChanges:
     """Rules added, removed, renamed (id changed), moved between sections and changed."""
     pairing = _Pairing(old=_rules(old, match), new=_rules(new, None))
-    pairing.by_key(lambda r: r.id, _always)
-    pairing.by_key(lambda r: normalise_text(r.text), _always)
+    pairing.by_key("id", _always)
+    pairing.by_key("text", _always)
     pairing.by_similarity(RULE_THRESHOLD)
     renamed, moved, changed = [], [], []
     for o, n in pairing.matched():
         before, after = o.node, n.node
+        chunks, ratio = word_diff(before.text, after.text)
         if before.id != after.id:
-            renamed.append(RuleRenamed(from_=before.id, to=after.id, section=n.section,
-                                       similarity=text_ratio(before.text, after.text)))
+            renamed.append(RuleRenamed(from_=before.id, to=after.id, section=n.section, similarity=ratio))
         if o.home != n.section:
             moved.append(RuleMoved(id=after.id, from_section=o.section, to_section=n.section))
         same_text = normalise_text(before.text) == normalise_text(after.text)
         if not same_text or before.response != after.response:
             changed.append(RuleChange(
                 id=after.id, section=n.section, old_response=before.response, new_response=after.response,
-                similarity=text_ratio(before.text, after.text),
-                diff=() if same_text else word_diff(before.text, after.text)))
+                similarity=ratio, diff=() if same_text else chunks))
     return RuleChanges(
         added=tuple(_rule_ref(i) for i in pairing.unmatched_new()),
         removed=tuple(_rule_ref(i) for i in pairing.unmatched_old()),
@@ -152,51 +173,52 @@ def _rule_ref(item: _Item[Rule]) -> RuleRef:
 # -- examples --------------------------------------------------------------------------------------
 
 
-def _examples(spec: Spec, match: SectionMatch | None) -> list[_Item[Example]]:
-    return [_Item(node=e, section=s.id, home=(match.new_id(s.id) or s.id) if match else s.id,
-                  words=words(e.title + "\n\n" + example_text(e)))
-            for s in spec.sections for e in s.examples]
+def _examples(hashes: SpecHashes, match: SectionMatch | None) -> list[_Item[Example]]:
+    out: list[_Item[Example]] = []
+    for s, data, digests in zip(hashes.spec.sections, hashes.data["sections"], hashes.example_hashes, strict=True):
+        blocks = [b for b in data["body"] if b.get("type") == "example"]
+        for e, block, hash_ in zip(s.examples, blocks, digests, strict=True):
+            out.append(_Item(node=e, section=s.id, home=(match.new_id(s.id) or s.id) if match else s.id,
+                             source=e.title + "\n\n" + example_text(e),
+                             keys={"hash": hash_, "turns": digest(block["turns"]), "prompt": prompt_key(block["turns"]),
+                                   "title": block["title"].lower() or None, "title_text": block["title"]}))
+    return out
 
 
-def prompt_key(example: Example) -> str | None:
-    """The normalised messages the candidates answer (None when there are none)."""
-    context: Sequence[Message] = example.context
-    return digest([normalised(m) for m in context]) if context else None
-
-
-def turns_key(example: Example) -> str:
-    """Hash of the normalised dialogue (title excluded)."""
-    return digest([normalised(t) for t in example.turns])
-
-
-def title_key(example: Example) -> str | None:
-    return normalise_text(example.title).lower() or None
+def prompt_key(turns: list[dict[str, Any]]) -> str | None:
+    """Hash of the normalised messages the candidates answer (None when there are none)."""
+    context = []
+    for turn in turns:
+        if turn.get("type") == "comparison":
+            break
+        if turn.get("type") == "message":
+            context.append(turn)
+    return digest(context) if context else None
 
 
 def _related(a: _Item[Example], b: _Item[Example]) -> bool:
-    return similarity(a.words, b.words, TITLE_FLOOR) >= TITLE_FLOOR
+    return a.similarity(b, TITLE_FLOOR) >= TITLE_FLOOR
 
 
-def example_changes(old: Spec, new: Spec, match: SectionMatch) -> ExampleChanges:
+def example_changes(old: SpecHashes, new: SpecHashes, match: SectionMatch) -> ExampleChanges:
     """Examples added, removed, moved between sections, retitled and changed."""
     pairing = _Pairing(old=_examples(old, match), new=_examples(new, None))
-    pairing.by_key(example_hash, _always)
-    pairing.by_key(prompt_key, _always)
-    pairing.by_key(title_key, _related)
+    pairing.by_key("hash", _always)
+    pairing.by_key("prompt", _always)
+    pairing.by_key("title", _related)
     pairing.by_similarity(EXAMPLE_THRESHOLD)
     moved, retitled, changed = [], [], []
     for o, n in pairing.matched():
         before, after = o.node, n.node
         if o.home != n.section:
             moved.append(ExampleMoved(title=after.title, from_section=o.section, to_section=n.section,
-                                      hash=example_hash(after)))
-        if normalise_text(before.title) != normalise_text(after.title):
+                                      hash=n.keys["hash"]))
+        if o.keys["title_text"] != n.keys["title_text"]:
             retitled.append(ExampleRetitled(section=n.section, old_title=before.title, new_title=after.title))
-        old_text, new_text = example_text(before), example_text(after)
-        if turns_key(before) != turns_key(after):
-            changed.append(ExampleChange(
-                section=n.section, title=after.title, similarity=text_ratio(old_text, new_text),
-                diff=word_diff(old_text, new_text), old_hash=example_hash(before), new_hash=example_hash(after)))
+        if o.keys["turns"] != n.keys["turns"]:
+            chunks, ratio = word_diff(example_text(before), example_text(after))
+            changed.append(ExampleChange(section=n.section, title=after.title, similarity=ratio, diff=chunks,
+                                         old_hash=o.keys["hash"], new_hash=n.keys["hash"]))
     return ExampleChanges(
         added=tuple(_example_ref(i) for i in pairing.unmatched_new()),
         removed=tuple(_example_ref(i) for i in pairing.unmatched_old()),
@@ -204,4 +226,4 @@ def example_changes(old: Spec, new: Spec, match: SectionMatch) -> ExampleChanges
 
 
 def _example_ref(item: _Item[Example]) -> ExampleRef:
-    return ExampleRef(section=item.section, title=item.node.title, hash=example_hash(item.node))
+    return ExampleRef(section=item.section, title=item.node.title, hash=item.keys["hash"])

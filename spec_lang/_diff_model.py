@@ -213,12 +213,17 @@ class Impact(Frozen):
 
     stale_categories: tuple[StaleCategory, ...] = Field(default=(), description="Stale categories, in new order.")
     removed_categories: tuple[str, ...] = Field(default=(), description="Categories gone from the new spec.")
-    shared_changed: bool = Field(default=False, description="The part every category includes changed.")
+    shared_reason: str | None = Field(default=None, description="What changed in the part every category "
+                                      "includes (None: nothing); when set, every category is stale.")
     total_categories: int = Field(default=0, description="Number of categories in the new spec.")
 
     @property
     def stale_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.stale_categories)
+
+    @property
+    def shared_changed(self) -> bool:
+        return self.shared_reason is not None
 
 
 class SpecDiff(Frozen):
@@ -244,4 +249,4 @@ class SpecDiff(Frozen):
         """The JSON object of `delib diff --format json`."""
         data = self.model_dump(mode="json", by_alias=True)
         data["changed"] = self.changed
-        return data  # type: ignore[no-any-return]
+        return data

@@ -8,6 +8,7 @@ pair. Parents are compared through the renames, so a child of a renamed parent h
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from spec_lang._diff_model import (
     SectionChanges,
     SectionRef,
 )
-from spec_lang._diff_words import example_text, section_text, similarity, text_ratio, word_diff, words
+from spec_lang._diff_words import example_text, section_text, similarity, word_diff, words
 from spec_lang.model import Section, Spec
 from spec_lang.versions import normalise_text
 
@@ -71,11 +72,13 @@ def _renames(removed: list[Section], added: list[Section]) -> tuple[Renamed, ...
     if not removed or not added:
         return ()
     new_words = [content_words(s) for s in added]
+    new_bags = [Counter(w) for w in new_words]
     scored: list[tuple[float, int, int]] = []
     for i, old_section in enumerate(removed):
         mine = content_words(old_section)
+        bag = Counter(mine)
         for j, theirs in enumerate(new_words):
-            score = similarity(mine, theirs, RENAME_THRESHOLD)
+            score = similarity(mine, theirs, RENAME_THRESHOLD, (bag, new_bags[j]))
             if score >= RENAME_THRESHOLD:
                 scored.append((score, i, j))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
@@ -112,8 +115,8 @@ def _text_change(old: Section, new: Section) -> SectionChange | None:
     if normalise_text(before) == normalise_text(after):
         return None
     old_id = old.id if old.id != new.id else None
-    return SectionChange(id=new.id, old_id=old_id, similarity=text_ratio(before, after),
-                         diff=word_diff(before, after))
+    chunks, ratio = word_diff(before, after)
+    return SectionChange(id=new.id, old_id=old_id, similarity=ratio, diff=chunks)
 
 
 def _reordered(old: Spec, new: Spec, match: SectionMatch, moved: set[str]) -> list[Reordered]:

@@ -55,7 +55,7 @@ def stale_phrase(diff: SpecDiff) -> str:
     stale = diff.impact.stale_ids
     if not stale:
         return "no category stale"
-    if len(stale) == diff.impact.total_categories and len(stale) > 1:
+    if len(stale) == diff.impact.total_categories and len(stale) > 4:
         return f"stale: all {len(stale)} categories"
     return "stale: " + names(stale, 4)
 
@@ -65,3 +65,8 @@ def summary_line(diff: SpecDiff) -> str:
     if not diff.changed:
         return "cosmetic only" if diff.cosmetic_only else "no change"
     return ", ".join(count_phrases(diff)) + "; " + stale_phrase(diff)
+
+
+def score(similarity: float) -> str:
+    """A similarity for people: two decimals, never rounded up to 1.00 unless identical."""
+    return "1.00" if similarity >= 1 else min(f"{similarity:.2f}", "0.99")

@@ -18,14 +18,28 @@ from spec_lang.versions import normalise_text
 
 BREAK = "\n\n"
 """The separator after the last word of a paragraph."""
+LINE = "\n"
+"""The separator after the last word of a line that a list item follows."""
 
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
-def paragraphs(text: str) -> list[str]:
-    """Normalised, non-empty paragraphs of Markdown text."""
-    return [p for p in (normalise_text(part) for part in _PARAGRAPHS.split(text)) if p]
+def paragraphs(text: str) -> list[list[str]]:
+    """Normalised, non-empty paragraphs of Markdown text, each a list of lines: a list item starts a line."""
+    out = []
+    for part in _PARAGRAPHS.split(text):
+        lines: list[str] = []
+        for raw in part.split("\n"):
+            if not lines or _ITEM.match(raw):
+                lines.append(raw)
+            else:
+                lines[-1] += "\n" + raw
+        kept = [n for n in (normalise_text(line) for line in lines) if n]
+        if kept:
+            out.append(kept)
+    return out
 
 
 def block_text(block: Block) -> str | None:
@@ -49,7 +63,7 @@ def section_text(section: Section) -> str:
 
 
 def _message_text(message: Message) -> str:
-    head = message.role
+    head: str = message.role
     if message.attrs:
         head += " " + " ".join(f"{k}={v}" for k, v in sorted(message.attrs.items()))
     if message.label is not None:
@@ -75,9 +89,10 @@ def tokens(text: str) -> list[str]:
     """Words with the separator that follows each (a space, or `BREAK` at a paragraph's end)."""
     out: list[str] = []
     for para in paragraphs(text):
-        words = para.split(" ")
-        out.extend(w + " " for w in words[:-1])
-        out.append(words[-1] + BREAK)
+        for n, line in enumerate(para):
+            words = line.split(" ")
+            out.extend(w + " " for w in words[:-1])
+            out.append(words[-1] + (LINE if n + 1 < len(para) else BREAK))
     return out
 
 
@@ -86,48 +101,164 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise_text(text).lower())
 
 
-def _upper_bound(a: Sequence[str], b: Sequence[str]) -> float:
+def similarity(a: Sequence[str], b: Sequence[str], floor: float = 0.0,
+               bags: tuple[Counter[str], Counter[str]] | None = None) -> float:
+    """difflib ratio of two word sequences; 0.0 when it cannot reach `floor`, which is checked cheaply first
+    (lengths, then the multiset overlap, an upper bound; pass `bags`, the sequences' Counters, when comparing
+    the same sequences many times)."""
     if not a and not b:
         return 1.0
-    common = sum((Counter(a) & Counter(b)).values())
-    return 2 * common / (len(a) + len(b))
-
-
-def similarity(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
-    """difflib ratio of two word sequences; 0.0 when it cannot reach `floor` (checked cheaply first)."""
-    if not a and not b:
-        return 1.0
-    if 2 * min(len(a), len(b)) / (len(a) + len(b)) < floor or _upper_bound(a, b) < floor:
+    total = len(a) + len(b)
+    if 2 * min(len(a), len(b)) / total < floor:
         return 0.0
+    if floor > 0:
+        bag_a, bag_b = bags or (Counter(a), Counter(b))
+        overlap = sum(min(bag_a[w], bag_b[w]) for w in bag_a.keys() & bag_b.keys())
+        if 2 * overlap / total < floor:
+            return 0.0
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def word_diff(old_text: str, new_text: str) -> tuple[Chunk, ...]:
-    """Word-level diff of two texts, as runs of equal, deleted and inserted words."""
-    old, new = tokens(old_text), tokens(new_text)
+def _lines(text: str) -> list[list[str]]:
+    """`tokens(text)` grouped into lines (each ends with `LINE` or `BREAK`)."""
+    out: list[list[str]] = [[]]
+    for token in tokens(text):
+        out[-1].append(token)
+        if token.endswith(LINE):
+            out.append([])
+    return [line for line in out if line]
+
+
+def _word_ops(old: list[str], new: list[str], ops: list[tuple[ChunkOp, str]]) -> int:
+    """Append the word-level opcodes of two token lists to `ops`; return the number of matched words."""
     matcher = SequenceMatcher(None, [t.strip() for t in old], [t.strip() for t in new], autojunk=False)
-    chunks: list[Chunk] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            _append(chunks, "equal", "".join(new[j1:j2]))
+            ops.append(("equal", "".join(new[j1:j2])))
             continue
         if i2 > i1:
-            gone = "".join(old[i1:i2])
-            _append(chunks, "delete", gone.rstrip() + " " if j2 > j1 else gone)
+            ops.append(("delete", "".join(old[i1:i2])))
         if j2 > j1:
-            _append(chunks, "insert", "".join(new[j1:j2]))
-    if chunks:
-        chunks[-1] = Chunk(op=chunks[-1].op, text=chunks[-1].text.rstrip())
-    return tuple(chunks)
+            ops.append(("insert", "".join(new[j1:j2])))
+    return sum(block.size for block in matcher.get_matching_blocks())
 
 
-def _append(chunks: list[Chunk], op: ChunkOp, text: str) -> None:
-    if chunks and chunks[-1].op == op:
-        chunks[-1] = Chunk(op=op, text=chunks[-1].text + text)
-    else:
-        chunks.append(Chunk(op=op, text=text))
+def word_diff(old_text: str, new_text: str) -> tuple[tuple[Chunk, ...], float]:
+    """Word-level diff of two texts, as runs of equal, deleted and inserted words, and their similarity.
+
+    Two levels, as `git diff --word-diff`: lines (paragraphs, list items) are aligned first, and only
+    the lines that differ are compared word by word. Similarity is `2 * matched words / all words`."""
+    old_lines, new_lines = _lines(old_text), _lines(new_text)
+    outer = SequenceMatcher(None, [" ".join(t.strip() for t in line) for line in old_lines],
+                            [" ".join(t.strip() for t in line) for line in new_lines], autojunk=False)
+    ops: list[tuple[ChunkOp, str]] = []
+    matched = 0
+    for tag, i1, i2, j1, j2 in outer.get_opcodes():
+        new_tokens = [t for line in new_lines[j1:j2] for t in line]
+        if tag == "equal":
+            ops.append(("equal", "".join(new_tokens)))
+            matched += len(new_tokens)
+        else:
+            matched += _word_ops([t for line in old_lines[i1:i2] for t in line], new_tokens, ops)
+    total = sum(map(len, old_lines)) + sum(map(len, new_lines))
+    chunks = _absorb_short_equals(_merge(ops))
+    for n, c in enumerate(chunks):  # a run that ends its side(s) has no separator after it
+        sides = {"equal", c.op} if c.op != "equal" else {"equal", "delete", "insert"}
+        if not any(later.op in sides for later in chunks[n + 1:]):
+            chunks[n] = Chunk(op=c.op, text=c.text.rstrip())
+    return tuple(chunks), round(2 * matched / total, 3) if total else 1.0
 
 
-def text_ratio(old_text: str, new_text: str) -> float:
-    """Similarity of two texts, rounded for reports."""
-    return round(similarity(words(old_text), words(new_text)), 3)
+def _merge(ops: list[tuple[ChunkOp, str]]) -> list[Chunk]:
+    """Adjacent runs of the same kind joined, deletions before insertions within a change."""
+    out: list[tuple[ChunkOp, str]] = []
+    for op, text in ops:
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        elif op == "delete" and out and out[-1][0] == "insert" and len(out) > 1 and out[-2][0] == "delete":
+            out[-2] = (op, out[-2][1] + text)
+        else:
+            out.append((op, text))
+    return [Chunk(op=op, text=text) for op, text in out]
+
+
+SHORT_EQUAL = 2
+"""Unchanged runs of at most this many words between two changes are shown as part of the change, so a
+rewritten sentence reads as one deletion and one insertion rather than an alternation of fragments."""
+
+
+def _absorb_short_equals(chunks: list[Chunk]) -> list[Chunk]:
+    out: list[Chunk] = []
+    gone, came = "", ""
+    for n, c in enumerate(chunks):
+        if c.op == "delete":
+            gone += c.text
+        elif c.op == "insert":
+            came += c.text
+        elif (gone or came) and n + 1 < len(chunks) and len(c.text.split()) <= SHORT_EQUAL:
+            gone, came = gone + c.text, came + c.text
+        else:
+            _flush(out, gone, came)
+            gone, came = "", ""
+            out.append(c)
+    _flush(out, gone, came)
+    return out
+
+
+def _flush(out: list[Chunk], gone: str, came: str) -> None:
+    if gone:
+        out.append(Chunk(op="delete", text=gone))
+    if came:
+        out.append(Chunk(op="insert", text=came))
+
+Shown = tuple[str, str]
+"""A piece of a displayed diff: (`equal` | `delete` | `insert` | `skip`, text); `skip` marks elided words."""
+
+
+def _cut(text: str, head: int, tail: int) -> list[Shown]:
+    body = text.rstrip()
+    parts = body.split(" ")
+    if len(parts) <= head + tail + 3:
+        return [("equal", text)]
+    out: list[Shown] = []
+    if head:
+        out.append(("equal", " ".join(parts[:head]) + " "))
+    out.append(("skip", "…"))
+    if tail:
+        out.append(("equal", " " + " ".join(parts[-tail:]) + text[len(body):]))
+    return out
+
+
+def elide(chunks: tuple[Chunk, ...], context: int = 8) -> list[Shown]:
+    """The diff with long unchanged runs cut down to `context` words on each side of a change."""
+    out: list[Shown] = []
+    last = len(chunks) - 1
+    for n, c in enumerate(chunks):
+        if c.op != "equal":
+            out.append((c.op, c.text))
+            continue
+        head = 0 if n == 0 else context
+        tail = 0 if n == last else context
+        out.extend(_cut(c.text, head, tail))
+    return out
+
+
+def side(chunks: tuple[Chunk, ...], which: ChunkOp) -> tuple[Chunk, ...]:
+    """One side of a diff: the equal runs plus the `delete` (old side) or `insert` (new side) runs."""
+    return tuple(c for c in chunks if c.op in ("equal", which))
+
+
+def inline(pieces: list[Shown]) -> list[tuple[str, str, str]]:
+    """Pieces for an inline rendering (old and new words in one flow): (op, words, separator after).
+
+    A deletion followed by an insertion is separated by one space: its own separator (a paragraph
+    break, say) belongs to the old side only and would split the change in two."""
+    out: list[tuple[str, str, str]] = []
+    for n, (op, text) in enumerate(pieces):
+        if op not in ("delete", "insert"):
+            out.append((op, text, ""))
+            continue
+        body = text.rstrip()
+        follows = n + 1 < len(pieces) and op == "delete" and pieces[n + 1][0] == "insert"
+        out.append((op, body, " " if follows else text[len(body):]))
+    return out

@@ -5,7 +5,8 @@ renamed (matched by content similarity), retitled, moved, re-attributed, reworde
 and examples added, removed, renamed, moved, retitled and changed; metadata changes; and the `impact`,
 the categories whose compiled `spec(category)` changed. Formatting never shows up: every comparison
 is on normalised text, so a purely cosmetic edit yields an empty diff with `cosmetic_only` set.
-Renderers (`render_text`, `render_markdown`, `render_json`, `report_html.render_html`) read a `SpecDiff`.
+Renderers (`render_text`, `render_markdown`, `render_json`, and `report_html.render_html`) read a `SpecDiff`;
+`spec_lang.log` applies the diff to a file's git history.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from spec_lang._diff_impact import impact as _impact
 from spec_lang._diff_items import example_changes, rule_changes
+from spec_lang._diff_markdown import render_markdown
 from spec_lang._diff_model import (
     AttrChange,
     Chunk,
@@ -40,11 +42,12 @@ from spec_lang._diff_model import (
     SpecDiff,
     StaleCategory,
 )
+from spec_lang._diff_render import render_json, render_text
 from spec_lang._diff_sections import RENAME_THRESHOLD, SectionMatch, match_sections, section_changes
 from spec_lang._diff_summary import summary_counts, summary_line
 from spec_lang._diff_words import block_text
-from spec_lang.model import Section, Spec
-from spec_lang.versions import normalise_text, normalised, revision_id, section_own
+from spec_lang.model import Spec
+from spec_lang.versions import SpecHashes, normalised
 
 __all__ = [
     "RENAME_THRESHOLD",
@@ -73,14 +76,18 @@ __all__ = [
     "StaleCategory",
     "diff_specs",
     "impact",
+    "render_json",
+    "render_markdown",
+    "render_text",
     "summary_counts",
     "summary_line",
 ]
 
 
 def impact(old: Spec, new: Spec) -> Impact:
-    """The categories of `new` whose compiled artifacts built from `old` are stale, each with a reason."""
-    return _impact(old, new, match_sections(old, new).old_to_new)
+    """The categories of `new` whose compiled artifacts built from `old` are stale, each with a reason
+    (the ids are exactly `versions.stale_categories(old, new)`)."""
+    return _impact(SpecHashes(old), SpecHashes(new), match_sections(old, new).old_to_new)
 
 
 def _text(value: Any) -> str | None:
@@ -102,20 +109,19 @@ def meta_changes(old: Spec, new: Spec) -> tuple[MetaChange, ...]:
     out = [MetaChange(key=k, old=_text(before.get(k)), new=_text(after.get(k)))
            for k in [*before, *(k for k in after if k not in before)] if before.get(k) != after.get(k)]
     old_pre, new_pre = _preamble(old), _preamble(new)
-    if normalise_text(old_pre) != normalise_text(new_pre) or normalised(list(old.preamble)) != normalised(
-            list(new.preamble)):
+    if [normalised(b) for b in old.preamble] != [normalised(b) for b in new.preamble]:
         out.append(MetaChange(key="preamble", old=old_pre or None, new=new_pre or None))
     return tuple(out)
 
 
-def _content(section: Section) -> dict[str, Any]:
-    data = section_own(section)
-    data.pop("id", None)
-    return data
+def _contents(hashes: SpecHashes) -> dict[int, dict[str, Any]]:
+    """`section_own` without the id, keyed by the section object's identity."""
+    return {id(s): {k: v for k, v in own.items() if k != "id"} for s, own in zip(hashes.spec.sections, hashes.own,
+                                                                               strict=True)}
 
 
-def _unexplained(match: SectionMatch, sections: SectionChanges, rules: RuleChanges,
-                 examples: ExampleChanges) -> tuple[SectionChange, ...]:
+def _unexplained(match: SectionMatch, hashes: tuple[SpecHashes, SpecHashes], sections: SectionChanges,
+                 rules: RuleChanges, examples: ExampleChanges) -> tuple[SectionChange, ...]:
     """Matched sections whose content differs in a way no other entry reports (blocks reordered)."""
     touched = {c.id for c in sections.attrs_changed} | {c.id for c in sections.changed}
     touched |= {r.id for r in sections.retitled}
@@ -124,9 +130,10 @@ def _unexplained(match: SectionMatch, sections: SectionChanges, rules: RuleChang
     touched |= {e.section for e in examples.added + examples.removed} | {e.section for e in examples.changed}
     touched |= {e.section for e in examples.retitled}
     touched |= {m.from_section for m in examples.moved} | {m.to_section for m in examples.moved}
+    before, after = _contents(hashes[0]), _contents(hashes[1])
     out = []
     for o, n in match.pairs:
-        if n.id not in touched and o.id not in touched and _content(o) != _content(n):
+        if n.id not in touched and o.id not in touched and before[id(o)] != after[id(n)]:
             out.append(SectionChange(id=n.id, old_id=o.id if o.id != n.id else None, similarity=1.0, diff=(),
                                      note="order of blocks (rules, examples, text) changed"))
     return tuple(out)
@@ -137,22 +144,27 @@ def _layout(spec: Spec) -> list[tuple[int, ...]]:
     return [(sp.line, sp.col, sp.end_line or 0) if sp else (0,) for sp in spans]
 
 
-def diff_specs(old: Spec, new: Spec) -> SpecDiff:
-    """The semantic diff from `old` to `new` (pure; see the module docstring)."""
-    old_rev, new_rev = revision_id(old), revision_id(new)
-    cosmetic = old_rev == new_rev and (old.semantic() != new.semantic() or _layout(old) != _layout(new))
+def diff_specs(old: Spec, new: Spec, *, sources_differ: bool | None = None) -> SpecDiff:
+    """The semantic diff from `old` to `new` (pure; see the module docstring).
+
+    `sources_differ` says whether the raw texts differ, for `cosmetic_only`; when not given it is inferred
+    from the models (verbatim text and layout), which do not record every formatting detail (list markers)."""
+    old_hashes, new_hashes = SpecHashes(old), SpecHashes(new)
+    old_rev, new_rev = old_hashes.revision, new_hashes.revision
     if old_rev == new_rev:
+        if sources_differ is None:
+            sources_differ = old.semantic() != new.semantic() or _layout(old) != _layout(new)
         return SpecDiff(old=old.path, new=new.path, old_revision=old_rev, new_revision=new_rev,
-                        cosmetic_only=cosmetic, impact=Impact(total_categories=len(new.categories)))
+                        cosmetic_only=sources_differ, impact=Impact(total_categories=len(new.categories)))
     match = match_sections(old, new)
     sections = section_changes(old, new, match)
-    rules, examples = rule_changes(old, new, match), example_changes(old, new, match)
-    extra = _unexplained(match, sections, rules, examples)
+    rules, examples = rule_changes(old, new, match), example_changes(old_hashes, new_hashes, match)
+    extra = _unexplained(match, (old_hashes, new_hashes), sections, rules, examples)
     if extra:
         sections = sections.model_copy(update={"changed": sections.changed + extra})
     result = SpecDiff(old=old.path, new=new.path, old_revision=old_rev, new_revision=new_rev, cosmetic_only=False,
                       meta=meta_changes(old, new), sections=sections, rules=rules, examples=examples,
-                      impact=_impact(old, new, match.old_to_new))
+                      impact=_impact(old_hashes, new_hashes, match.old_to_new))
     if not summary_counts(result):
         result = result.model_copy(update={"meta": (MetaChange(key="other", old=old_rev, new=new_rev),)})
     return result

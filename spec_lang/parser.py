@@ -449,7 +449,8 @@ def _links(tok: Token) -> list[tuple[str, str]]:
             text = []
             i += 1
             while i < len(children) and children[i].type != "link_close":
-                text.append(children[i].content)
+                # a line break inside the link text is a space (it has no content of its own)
+                text.append(" " if children[i].type in ("softbreak", "hardbreak") else children[i].content)
                 i += 1
             out.append((href[1:], "".join(text)))
         i += 1

@@ -24,6 +24,7 @@ MODEL_SPEC_SHARED = ("levels_of_authority", "chain_of_command", "refusal_style")
 
 _DASHES = re.compile(r"\s*(?:---|—|–|(?<=\s)--(?=\s))\s*")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+_QUOTE_PAIRS = (("‘", "'"), ("’", "'"), ("“", '"'), ("”", '"'))
 _LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _LIST_MARKERS = re.compile(r"^[^\S\n]*(?:[-*+]|\d+[.)])[^\S\n]+(?=\S)", re.M)
 """`_LIST_MARKER` at the start of every line of a text, in one pass."""
@@ -43,7 +44,9 @@ def normalise_text(text: str) -> str:
         return text
     # Equal to: strip each line, rewrite its list marker, join the non-empty lines with spaces, then
     # rewrite dashes and quotes and collapse whitespace (one pass over the whole text instead of per line).
-    marked = _LIST_MARKERS.sub("- ", text.strip()).translate(_QUOTES)
+    marked = _LIST_MARKERS.sub("- ", text.strip())
+    for curly, straight in _QUOTE_PAIRS:  # `translate(_QUOTES)`, faster on long text
+        marked = marked.replace(curly, straight)
     if "—" in marked or "–" in marked or "--" in marked:
         marked = _DASHES.sub(" — ", marked)
     return " ".join(marked.split())  # `_SPACE.sub(" ", ...).strip()`: str.split uses the same whitespace as \s
@@ -181,7 +184,7 @@ class SpecHashes:
     @cached_property
     def section_hashes(self) -> dict[str, str]:
         """Section id -> `section_hash` (the last section wins when ids repeat)."""
-        return {s.id: digest(own) for s, own in zip(self.spec.sections, self.own)}
+        return {s.id: digest(own) for s, own in zip(self.spec.sections, self.own, strict=True)}
 
     @cached_property
     def example_hashes(self) -> tuple[tuple[str, ...], ...]:

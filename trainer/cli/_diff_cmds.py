@@ -1,0 +1,110 @@
+"""Spec history commands: `delib diff` (semantic diff and impact) and `delib log` (revisions of a spec file)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spec_lang import SpecLoadError, has_errors, load, read_text
+from spec_lang.diff import diff_specs, render_json, render_markdown, render_text
+from spec_lang.loader import Loaded
+from spec_lang.log import spec_log
+from spec_lang.report_html import render_html
+from trainer.cli._app import app, err, out
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def _load(ref: str) -> tuple[Loaded, str]:
+    """The parsed spec and its raw text (to tell a cosmetic edit from no edit at all)."""
+    try:
+        loaded = load(ref)
+        text = read_text(loaded.ref)
+    except SpecLoadError as exc:
+        err.print(exc.diagnostic.format(), markup=False)
+        raise typer.Exit(2) from exc
+    if has_errors(loaded.diagnostics):
+        err.print(f"[yellow]warning:[/yellow] {ref} has lint errors; the diff reads what could be parsed "
+                  f"(run `delib lint {ref}`)", markup=True)
+    return loaded, text
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot write {path}: {exc.strerror}; check that the folder exists and is "
+                  "writable", markup=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old spec: PATH or PATH@REV (e.g. policies/safety.md@main).")],
+    new: Annotated[str, typer.Argument(help="The new spec: PATH or PATH@REV.")],
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="text, json, markdown or html.")] = (
+        DiffFormat.text),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+) -> None:
+    """Show what changed in meaning between two specs, and which categories' compiled artifacts go stale.
+
+    Sections: added, removed, renamed, retitled, moved, re-attributed, reworded (with a word-level diff).
+
+    Rules and examples: added, removed, moved, retitled and changed. A formatting-only edit is cosmetic.
+
+    Exit 0 when there is no semantic change, 1 when there is, 2 when a spec cannot be read.
+    """
+    (before, old_text), (after, new_text) = _load(old), _load(new)
+    result = diff_specs(before.spec, after.spec, sources_differ=old_text != new_text)
+    if format is DiffFormat.text:
+        rendered = render_text(result)
+        if output is None:
+            out.print(rendered)
+        else:
+            _write(output, rendered.plain)
+    else:
+        text = {DiffFormat.json: render_json, DiffFormat.markdown: render_markdown}.get(format)
+        body = text(result) if text else render_html(result, before.spec, after.spec)
+        if output is None:
+            out.print(body, markup=False, end="")
+        else:
+            _write(output, body)
+    if output is not None:
+        err.print(f"wrote {output}", markup=False)
+    raise typer.Exit(1 if result.changed else 0)
+
+
+@app.command()
+def log(
+    spec: Annotated[str, typer.Argument(help="A spec file tracked by git, or PATH@REV for its history up to REV.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of entries.")] = False,
+    max_count: Annotated[int | None, typer.Option("--max-count", "-n", min=1, help="Show at most N commits.")] = None,
+) -> None:
+    """List the commits that changed a spec file (following renames), newest first.
+
+    Each shows its hash, date, spec revision id and subject, then what changed in meaning since the commit before.
+
+    `cosmetic only` means the meaning did not change; `stale:` names the categories to rebuild.
+    """
+    try:
+        entries = spec_log(spec, max_count)
+    except SpecLoadError as exc:
+        err.print(exc.diagnostic.format(), markup=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        out.print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2, ensure_ascii=False),
+                  markup=False)
+        return
+    for e in entries:
+        out.print(f"[yellow]{e.short}[/yellow] {e.date[:10]} [cyan]{e.revision or '-' * 16}[/cyan] {e.subject}",
+                  markup=True, highlight=False)
+        out.print(f"    {e.summary}", markup=False)
