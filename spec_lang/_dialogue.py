@@ -55,7 +55,7 @@ class _Parser:
 
     def span(self, index: int, end: int | None = None) -> Span:
         line = self.first_line + index
-        return Span.model_construct(path=self.path, line=line, col=self.col,
+        return Span(path=self.path, line=line, col=self.col,
                                     end_line=None if end is None else self.first_line + end)
 
     def report(self, code: str, index: int, message: str, hint: str | None = None) -> None:
@@ -127,7 +127,13 @@ class _Parser:
         i = start + 1
         closed = False
         while i < len(self.lines):
-            s = _STRAY_PREFIX.sub("", self.lines[i].strip(), count=1)
+            s = self.lines[i].strip()
+            if s[:1] in ("*", "_"):
+                s = _STRAY_PREFIX.sub("", s, count=1)
+            if not s.startswith("<"):
+                body.append(self.lines[i])
+                i += 1
+                continue
             if s == f"</{role}>":
                 closed = True
                 break

@@ -124,7 +124,7 @@ class _Parser:
 
     # -- helpers -------------------------------------------------------------------------------
     def span(self, line0: int, col: int = 1, end0: int | None = None) -> Span:
-        return Span.model_construct(path=self.path, line=line0 + 1, col=col, end_line=end0)
+        return Span(path=self.path, line=line0 + 1, col=col, end_line=end0)
 
     def report(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
         self.diags.append(diag(code, span, message, hint))
@@ -426,6 +426,9 @@ class _Parser:
         notes = self.current.footnotes if self.current else self.preamble_notes
         for tok in group:
             if tok.type != "inline" or tok.map is None:
+                continue
+            has_link, has_note = "](#" in tok.content, "[^" in tok.content
+            if not (has_link or has_note):
                 continue
             start, end = tok.map
             region = self.lines[start:end]
