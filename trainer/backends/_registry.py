@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from trainer.backends._errors import BackendSpecError
@@ -47,7 +48,10 @@ def open_backend(spec: str = "embedded", **options: Any) -> ChatBackend:
             raise _bad(spec, "hf: needs a folder, as hf:PATH")
         from trainer.backends._transformers import TransformersBackend
 
-        return _call(TransformersBackend.from_pretrained, spec, {"path": rest.strip()}, options)
+        folder = Path(rest.strip()).expanduser()
+        if (folder / "run.json").is_file() and (folder / "final").is_dir():  # a `delib train` run folder
+            folder = folder / "final"
+        return _call(TransformersBackend.from_pretrained, spec, {"path": str(folder)}, options)
     if kind == "openai":
         urls, model = _parse_openai(spec, rest)
         from trainer.backends._openai import OpenAIBackend

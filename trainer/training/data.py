@@ -1,0 +1,193 @@
+"""Training data: the SFT rows from a `delib generate` output folder, and the RL prompts file.
+
+A generation folder holds `data.jsonl` (the kept rows) and `dataset/` (a `DatasetDict` saved with
+`save_to_disk`: split `train` holds the kept rows, `candidates` every candidate, which is ignored here)
+in TRL's conversational prompt-completion format: `prompt` is a list of messages without a system
+prompt, `completion` one assistant message with the reasoning and the answer, plus provenance columns
+(`category`, `spec_revision`, `category_hash`, ...). `dataset/` is read when present (the `_fingerprint`
+of its `train` split identifies the data), else `data.jsonl` (fingerprint: SHA-256 of the file).
+
+An RL prompts file is JSONL: `{"prompt": "user text", "category": "violence"}` per line; prompts become
+one user message each, with no system prompt, as the deployed model sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trainer.training.errors import DataError
+
+DATASET_DIR = "dataset"
+DATA_JSONL = "data.jsonl"
+TRAIN_SPLIT = "train"
+REVISION_COLUMNS = ("spec_revision", "revision")
+"""Columns that may carry the spec revision a row was generated from (first found wins)."""
+HASH_COLUMNS = ("category_hash", "spec_category_hash")
+"""Columns that may carry the category hash a row was generated from (first found wins)."""
+
+
+class DataSource(BaseModel):
+    """Where training data came from, for the run manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    path: str = Field(description="The folder or file read.")
+    format: str = Field(description="`datasets` (save_to_disk folder), `jsonl` (generation rows) or `prompts`.")
+    fingerprint: str = Field(description="`datasets`' `_fingerprint`, or `sha256:<hex>` of the file.")
+    rows: int = Field(description="Rows read.")
+    categories: dict[str, int] = Field(default_factory=dict, description="Rows per category, when known.")
+    spec_revisions: tuple[str, ...] = Field((), description="Spec revisions named in the rows.")
+    category_hashes: dict[str, str] = Field(default_factory=dict, description="Category hash per category, "
+                                            "from the rows (SFT) or the bundle (RL).")
+
+
+def load_sft_data(folder: str | Path) -> tuple[Any, DataSource]:
+    """`(dataset with prompt + completion columns, provenance)` from a generation output folder."""
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise DataError(f"{root}: no such folder", "pass the output folder of `delib generate` (DIR with data.jsonl)")
+    if (root / DATASET_DIR).is_dir():
+        dataset, fmt, fingerprint = _from_disk(root / DATASET_DIR)
+    elif (root / DATA_JSONL).is_file() or root.is_file():
+        file = root / DATA_JSONL if root.is_dir() else root
+        dataset, fmt, fingerprint = _from_jsonl(file), "jsonl", _file_hash(file)
+    else:
+        raise DataError(f"{root}: neither {DATASET_DIR}/ nor {DATA_JSONL} is here",
+                        "pass the output folder of `delib generate`")
+    if len(dataset) == 0:
+        raise DataError(f"{root}: the dataset is empty (0 rows)",
+                        "generate data first (`delib generate`); the judge may have filtered every row out")
+    missing = [c for c in ("prompt", "completion") if c not in dataset.column_names]
+    if missing:
+        raise DataError(f"{root}: the dataset has no {' or '.join(map(repr, missing))} column "
+                        f"(columns: {', '.join(dataset.column_names)})",
+                        "SFT data must be in TRL's prompt-completion format, as `delib generate` writes it")
+    problems = _shape_problems(dataset["prompt"], dataset["completion"])
+    if problems:
+        raise DataError(f"{root}: malformed rows: " + "; ".join(problems[:5])
+                        + (f" and {len(problems) - 5} more" if len(problems) > 5 else ""),
+                        "each row needs `prompt` (user messages) and `completion` (one assistant message)")
+    source = DataSource(path=str(root.resolve()), format=fmt, fingerprint=fingerprint, rows=len(dataset),
+                        **_provenance(dataset))
+    return dataset, source
+
+
+def _from_disk(path: Path) -> tuple[Any, str, str]:
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    try:
+        dataset = load_from_disk(str(path))
+    except (OSError, ValueError, FileNotFoundError) as exc:
+        raise DataError(f"{path}: cannot read the saved dataset: {exc}", "regenerate it with `delib generate`") from exc
+    if isinstance(dataset, DatasetDict):  # `delib generate` saves splits `train` (kept rows) and `candidates`
+        if TRAIN_SPLIT not in dataset:
+            raise DataError(f"{path}: the saved dataset has no `{TRAIN_SPLIT}` split (splits: {', '.join(dataset)})",
+                            "pass the output folder of `delib generate`, whose `train` split holds the kept rows")
+        dataset = dataset[TRAIN_SPLIT]
+    if not isinstance(dataset, Dataset):
+        raise DataError(f"{path}: not a dataset saved with `save_to_disk`", "regenerate it with `delib generate`")
+    return dataset, "datasets", str(dataset._fingerprint)
+
+
+def _from_jsonl(path: Path) -> Any:
+    from datasets import Dataset
+
+    return Dataset.from_list(read_jsonl(path))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (blank lines skipped); `DataError` names the bad line."""
+    rows: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it: {exc.strerror or exc}", "check the path") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise DataError(f"{path}:{number}: not valid JSON: {exc}", "write one JSON object per line") from exc
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}",
+                            "write one JSON object per line")
+        rows.append(row)
+    return rows
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _shape_problems(prompts: Sequence[Any], completions: Sequence[Any]) -> list[str]:
+    problems = []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True)):
+        if not _messages(prompt) or prompt[-1].get("role") != "user":
+            problems.append(f"row {i}: `prompt` is not a list of messages ending with a user message")
+        elif not _messages(completion) or len(completion) != 1 or completion[0].get("role") != "assistant":
+            problems.append(f"row {i}: `completion` is not one assistant message")
+    return problems
+
+
+def _messages(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(m, Mapping) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in value)
+
+
+def _provenance(dataset: Any) -> dict[str, Any]:
+    columns = dataset.column_names
+    found: dict[str, Any] = {}
+    if "category" in columns:  # uncategorised rows (category None) are counted as "(none)"
+        found["categories"] = dict(sorted(Counter(str(c) if c else "(none)" for c in dataset["category"]).items()))
+    revision = next((c for c in REVISION_COLUMNS if c in columns), None)
+    if revision:
+        found["spec_revisions"] = tuple(sorted({str(r) for r in dataset[revision] if r}))
+    hashed = next((c for c in HASH_COLUMNS if c in columns), None)
+    if hashed and "category" in columns:
+        found["category_hashes"] = dict(sorted({str(c): str(h) for c, h in zip(
+            dataset["category"], dataset[hashed], strict=True) if c and h}.items()))
+    return found
+
+
+def load_prompts(path: str | Path, categories: Iterable[str]) -> tuple[Any, DataSource]:
+    """`(dataset of conversational prompts + category, provenance)` from an RL prompts JSONL file.
+
+    Every row needs a non-empty string `prompt` and a `category` that the bundle has.
+    """
+    from datasets import Dataset
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise DataError(f"{file}: no such file", 'pass a JSONL file of {"prompt": ..., "category": ...} lines')
+    rows = read_jsonl(file)
+    if not rows:
+        raise DataError(f"{file}: the prompts file is empty", 'write one {"prompt": ..., "category": ...} per line')
+    known = set(categories)
+    problems: list[str] = []
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
+            problems.append(f"line {i}: `prompt` must be a non-empty string")
+        elif not isinstance(row.get("category"), str) or not row["category"]:
+            problems.append(f"line {i}: no `category` (retrieve one per prompt, e.g. with `delib retrieve`)")
+        elif row["category"] not in known:
+            problems.append(f"line {i}: category {row['category']!r} is not in the bundle")
+    if problems:
+        raise DataError(f"{file}: " + "; ".join(problems[:5]) + (f" and {len(problems) - 5} more"
+                                                                 if len(problems) > 5 else ""),
+                        f"every line needs `prompt` and a `category` among: {', '.join(sorted(known))}")
+    records = [{"prompt": [{"role": "user", "content": r["prompt"]}], "category": r["category"]} for r in rows]
+    counts = dict(sorted(Counter(r["category"] for r in records).items()))
+    source = DataSource(path=str(file.resolve()), format="prompts", fingerprint=_file_hash(file), rows=len(rows),
+                        categories=counts)
+    return Dataset.from_list(records), source

@@ -1,0 +1,83 @@
+"""`train_sft`: supervised fine-tuning on a `delib generate` output folder with TRL's `SFTTrainer`.
+
+    result = train_sft("gen/", "runs/sft", SFTStageConfig(model="embedded", max_steps=200))
+    result.final_model      # runs/sft/final: open it with open_backend("hf:runs/sft/final")
+
+The rows are (prompt without the spec, reasoning + answer); the loss covers the completion only.
+Before the first step the pre-flight checks the prepared rows (`trainer.training.preflight`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from trainer.training._lifecycle import RunResult, execute, prepare_folder, start_manifest
+from trainer.training._trl_args import sft_config
+from trainer.training.chat_templates import use_chat_template
+from trainer.training.configs import LoraSettings, SFTStageConfig
+from trainer.training.data import load_sft_data
+from trainer.training.models import load_model, resolve_model
+from trainer.training.preflight import check_completions, check_prompts, raise_problems, run_sft_preflight
+from trainer.training.runs import RunLayout, plan_run
+
+
+def train_sft(
+    data: str | Path,
+    run_dir: str | Path,
+    config: SFTStageConfig | None = None,
+    *,
+    trl_overrides: Mapping[str, str] | None = None,
+    force: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> RunResult:
+    """Fine-tune `config.model` on the generation output `data` into the run folder `run_dir`.
+
+    Resumes an interrupted run in `run_dir`; returns at once (action `already_completed`) for a completed one
+    unless `force`. `trl_overrides` are `SFTConfig` fields as strings (`--trl-arg`); `callbacks` are
+    extra transformers `TrainerCallback`s. Raises a `TrainingError` subclass for bad input.
+    """
+    config = config or SFTStageConfig()
+    overrides = dict(trl_overrides or {})
+    layout = RunLayout(Path(run_dir).expanduser().resolve())
+    source = resolve_model(config.model)
+    dataset, data_source = load_sft_data(data)
+    plan = plan_run(layout, "sft", data_fingerprint=data_source.fingerprint, model_path=source.path, force=force)
+    if plan.action == "done" and plan.previous is not None:
+        return RunResult(layout.root, "already_completed", plan.previous)
+    raise_problems(check_prompts(dataset) + check_completions(dataset))
+    args = sft_config(config, layout.checkpoints, overrides)  # validates overrides before any model load
+    model, tokenizer = load_model(source)
+    template, model_default = use_chat_template(tokenizer, config.chat_template)
+    trainer = _build_trainer(model, tokenizer, dataset, args, config.lora, callbacks)
+    run_sft_preflight(trainer, tokenizer, default_system=model_default, template_name=template.name,
+                      max_length=config.max_length)
+    prepare_folder(layout, plan)  # only now: a failed pre-flight leaves an earlier run's outputs alone
+    revisions = data_source.spec_revisions
+    manifest = start_manifest("sft", plan, config, overrides, data_source, source, template,
+                              ",".join(revisions) or None)
+    done = execute(layout, plan, manifest, trainer, lora=config.lora is not None)
+    return RunResult(layout.root, "resumed" if plan.action == "resume" else "trained", done)
+
+
+def _build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, lora: LoraSettings | None,
+                   callbacks: Sequence[Any]) -> Any:
+    from trl import SFTTrainer  # type: ignore[attr-defined]
+
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset.select_columns(["prompt", "completion"]),
+        processing_class=tokenizer,
+        peft_config=lora_config(lora) if lora else None,
+        callbacks=list(callbacks),
+    )
+
+
+def lora_config(lora: LoraSettings) -> Any:
+    """The peft `LoraConfig` for `lora`: every linear layer of a causal LM."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules="all-linear",
+                      task_type="CAUSAL_LM")
