@@ -1,6 +1,13 @@
 """`delib`: the command line. Each command module registers its commands on the shared app."""
 
-from trainer.cli import _compile_cmds, _diff_cmds, _retrieval_cmds, _spec_cmds, _train_cmds  # noqa: F401  (register)
+from trainer.cli import (  # noqa: F401  (each module registers its commands)
+    _compile_cmds,
+    _diff_cmds,
+    _generate_cmds,
+    _retrieval_cmds,
+    _spec_cmds,
+    _train_cmds,
+)
 from trainer.cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,197 @@
+"""`delib generate`: prompts -> judged, filtered SFT data from a compiled bundle (see `trainer.generation`).
+
+Exit codes: 0 done; 1 done, but some generations or judge requests failed (rerun to retry them); 2 bad
+input (bundle, prompt file, column, backend spec, spec revision) or an output folder that cannot be used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from trainer.cli._app import app, err, fail, out
+
+if TYPE_CHECKING:
+    from compiler.bundle import Bundle
+    from trainer.generation import Categoriser, GenerationReport
+
+
+class _Rates(ProgressColumn):
+    """Units/s and tokens/s of a task (tokens in the task's `tokens` field)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = (task.finished_time if task.finished else task.elapsed) or 0.0
+        if elapsed <= 0:
+            return Text("")
+        tokens = float(task.fields.get("tokens", 0))
+        return Text(f"{task.completed / elapsed:.2f} rows/s  {tokens / elapsed:.1f} tok/s", style="cyan")
+
+
+class RichProgress:
+    """Two bars, sampling and judging, with rows/s and tokens/s (on stderr)."""
+
+    def __init__(self) -> None:
+        self.bars = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), _Rates(),
+                             TimeElapsedColumn(), console=err, transient=False)
+        self.sample = self.bars.add_task("generate", total=0, tokens=0, visible=False, start=False)
+        self.judge = self.bars.add_task("judge", total=None, tokens=0, visible=False, start=False)
+
+    def start(self, units: int, cached: int, to_generate: int, to_judge: int) -> None:
+        err.print(f"{units} units: {cached} cached, {to_generate} to generate, {to_judge} to judge again",
+                  markup=False)
+        if to_generate or to_judge:
+            self.bars.update(self.sample, total=to_generate, visible=bool(to_generate))
+            self.bars.start_task(self.sample)
+            self.bars.start_task(self.judge)
+            self.bars.start()
+
+    def generated(self, units: int, completion_tokens: int) -> None:
+        tokens = self.bars.tasks[self.sample].fields.get("tokens", 0) + completion_tokens
+        self.bars.update(self.sample, advance=units, tokens=tokens)
+
+    def judged(self, units: int, completion_tokens: int) -> None:
+        """Judged units (the total is unknown up front: only keepable candidates are judged)."""
+        tokens = self.bars.tasks[self.judge].fields.get("tokens", 0) + completion_tokens
+        self.bars.update(self.judge, advance=units, tokens=tokens, visible=True)
+
+    def finish(self) -> None:
+        self.bars.stop()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map the pipeline's input and set-up errors to one-line CLI errors (exit 2)."""
+    from compiler.errors import CompileError
+    from trainer.backends import BackendError
+    from trainer.generation import PromptFileError, RoutingError, WorkLogError
+    from trainer.judging import JudgeError
+
+    try:
+        yield
+    except (PromptFileError, RoutingError, WorkLogError, BackendError, JudgeError, CompileError) as exc:
+        fail(str(exc))
+
+
+def _categoriser(spec: str | None, bundle: Bundle) -> Categoriser | None:
+    if spec is None:
+        return None
+    from compiler.retrieval import default_index_dir
+    from trainer.generation import RetrieverCategoriser, spec_for_bundle
+
+    the_spec = spec_for_bundle(spec, bundle)
+    return RetrieverCategoriser(the_spec, bundle, index_dir=default_index_dir(the_spec, os.environ),
+                                notify=lambda message: err.print(message, markup=False))
+
+
+def _summary(report: GenerationReport) -> None:
+    if report.dry_run:
+        categories = ", ".join(f"{name} {n}" for name, n in report.categories.items()) or "none yet"
+        out.print(f"dry run: {report.prompts + report.unrouted} prompts ({report.unrouted} still to route by "
+                  f"retrieval), {report.units} units: {report.cached} cached, {report.to_generate} to generate, "
+                  f"{report.to_judge} to judge again; at most {report.planned_calls} model calls\n"
+                  f"prompts per category: {categories}", markup=False)
+        return
+    table = Table(title=f"{report.out_dir}: {report.prompts} prompts, {report.seconds:.1f} s")
+    for column in ("category", "prompts", "kept", "rejected", "unscored", "errors"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for name, c in [*report.per_category.items(), ("total", report.totals)]:
+        table.add_row(name, str(c.prompts), str(c.kept), str(c.rejected), str(c.unscored), str(c.errors))
+    out.print(table)
+    g, j = report.generator, report.judge
+    out.print(f"generator: {g.calls} calls, {g.items} completions, {g.prompt_tokens}+{g.completion_tokens} tokens; "
+              f"judge: {j.calls} calls, {j.items} verdicts, {j.prompt_tokens}+{j.completion_tokens} tokens; "
+              f"{report.cached} units reused from the work log", markup=False)
+
+
+def _notes(report: GenerationReport) -> None:
+    if report.duplicates:
+        err.print(f"note: {report.duplicates} duplicate prompt(s) dropped", markup=False)
+    if report.uncategorised:
+        err.print(f"[yellow]warning:[/yellow] {len(report.uncategorised)} prompt(s) routed with low confidence "
+                  f"(first: {escape(report.uncategorised[0])}); flagged `uncategorised` in the output; "
+                  "--skip-uncategorised skips them")
+    if report.skipped:
+        err.print(f"note: {len(report.skipped)} uncategorised prompt(s) skipped (first: {report.skipped[0]})",
+                  markup=False)
+    if report.log_skipped:
+        err.print(f"note: {report.log_skipped} unreadable work-log line(s) ignored (a killed run); redone",
+                  markup=False)
+
+
+@app.command("generate")
+def generate_cmd(
+    bundle_dir: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A compiled bundle folder (delib compile).")],
+    prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL, CSV (XSTest's too), parquet, or a "
+                                          "dataset folder saved with datasets' save_to_disk.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (resumable: rerun to continue).")],
+    backend: Annotated[str, typer.Option("--backend", help="Generator: embedded, hf:PATH, openai:URL[#MODEL].")
+                       ] = "embedded",
+    judge: Annotated[str, typer.Option("--judge", help="Judge backend (same forms).")] = "embedded",
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Completions per prompt.")] = 4,
+    judge_runs: Annotated[int, typer.Option("--judge-runs", "-k", min=1, help="Judge runs per completion "
+                                            "(score = minimum).")] = 3,
+    threshold: Annotated[float, typer.Option("--threshold", min=1.0, max=5.0, help="Keep only scores >= this.")
+                         ] = 4.0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Completion token limit.")] = 512,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Generator temperature.")] = 0.8,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Use only the first N prompts.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed (sample i uses seed + i).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per round (saved per round).")
+                          ] = 8,
+    prompt_column: Annotated[str, typer.Option("--prompt-column", help="Column with the prompt.")] = "prompt",
+    category_column: Annotated[str | None, typer.Option("--category-column", help="Column with the category "
+                                                        "(default: `category` when present).")] = None,
+    spec: Annotated[str | None, typer.Option("--spec", help="The spec the bundle was compiled from, for routing "
+                                             "rows without a category by retrieval (PATH or PATH@REV).")] = None,
+    skip_uncategorised: Annotated[bool, typer.Option("--skip-uncategorised", help="Skip prompts retrieval "
+                                                     "cannot route confidently.")] = False,
+    judge_malformed: Annotated[bool, typer.Option("--judge-malformed", help="Also judge completions that "
+                                                  "cannot be kept (malformed or truncated).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,
+) -> None:
+    """Sample N completions per prompt under its category's system prompt, grade each with the spec-aware
+    judge k times (minimum), and keep the best above the threshold as SFT data, without the system prompt.
+
+    Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), dataset/ and README.md.
+    Interrupted or changed runs resume: finished work is reused, only stale categories are redone.
+    """
+    from compiler.bundle import load_bundle
+    from trainer.generation import GenerationConfig, LazyBackend, read_prompts, run_generation
+    from trainer.judging import JudgeConfig
+
+    with _errors():
+        bundle = load_bundle(bundle_dir)
+        rows = read_prompts(prompts, prompt_column=prompt_column, category_column=category_column, limit=limit)
+        generator = LazyBackend(backend)
+        grader = generator if judge.strip() == generator.spec else LazyBackend(judge)
+        config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
+                                  max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
+                                  judge=JudgeConfig(runs=judge_runs), judge_malformed=judge_malformed,
+                                  skip_uncategorised=skip_uncategorised)
+        progress = RichProgress()
+        try:
+            report = run_generation(config, bundle, rows, output, generator, grader,
+                                    categoriser=_categoriser(spec, bundle), progress=progress, dry_run=dry_run)
+        except KeyboardInterrupt:
+            progress.finish()
+            err.print(f"interrupted; finished work is saved in {output}/.work: rerun the same command to resume",
+                      markup=False)
+            raise typer.Exit(130) from None
+        finally:
+            generator.close()
+            grader.close()
+    _notes(report)
+    _summary(report)
+    if not report.dry_run and report.errors:
+        err.print(f"[yellow]warning:[/yellow] {report.errors} generation(s) or judgement(s) failed and were "
+                  "recorded as errors; rerun the same command to retry them")
+        raise typer.Exit(1)

@@ -1,0 +1,78 @@
+"""The data pipeline of deliberative alignment: prompts -> spec-aware samples -> judged, filtered SFT data.
+
+    from trainer.generation import GenerationConfig, read_prompts, run_generation
+
+    report = run_generation(GenerationConfig(samples=4, threshold=4), load_bundle("build/bundle"),
+                            read_prompts("prompts.jsonl"), "data/", open_backend("embedded"),
+                            open_backend("embedded"))
+    report.per_category, report.outputs["data.jsonl"]
+
+Each prompt gets its category (given, or from `RetrieverCategoriser`), the category's system prompt and N
+sampled completions; the judge grades each k times (minimum); the best one above the threshold is kept,
+without the system prompt. Work is keyed by content and logged durably (`OUT/.work/`), so a killed run
+resumes, an unchanged rerun makes no model call, and after a spec change only stale categories are redone.
+
+Outputs in OUT: `data.jsonl` (kept rows, TRL conversational prompt-completion format plus provenance),
+`candidates.jsonl` (every candidate), `dataset/` (`datasets.DatasetDict`: `train`, `candidates`) and
+`README.md` (the dataset card).
+
+Errors: `PromptFileError` (unreadable prompts), `RoutingError` (rows without a usable category),
+`WorkLogError` (the output folder cannot be used); backends raise `trainer.backends.BackendError`.
+"""
+
+from trainer.generation._config import GenerationConfig
+from trainer.generation._keys import model_identity
+from trainer.generation._lazy import LazyBackend, check_spec, expected_model_id
+from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET
+from trainer.generation._progress import NullProgress, Progress
+from trainer.generation._prompts import PromptFileError, PromptRow, read_prompts
+from trainer.generation._records import Candidate, Judgement, Sampling, Status
+from trainer.generation._report import Counts, GenerationReport, Usage
+from trainer.generation._routing import (
+    Categoriser,
+    RetrieverCategoriser,
+    Route,
+    RoutingError,
+    route_text,
+    spec_for_bundle,
+)
+from trainer.generation._run import CANDIDATE_LOG, WORK_DIR, candidate_log, run_generation, stale_categories
+from trainer.generation._worklog import WorkLog, WorkLogError, read_jsonl
+
+__all__ = [
+    "CANDIDATES",
+    "CANDIDATE_LOG",
+    "CARD",
+    "DATA",
+    "DATASET",
+    "WORK_DIR",
+    "Candidate",
+    "Categoriser",
+    "Counts",
+    "GenerationConfig",
+    "GenerationReport",
+    "Judgement",
+    "LazyBackend",
+    "NullProgress",
+    "Progress",
+    "PromptFileError",
+    "PromptRow",
+    "RetrieverCategoriser",
+    "Route",
+    "RoutingError",
+    "Sampling",
+    "Status",
+    "Usage",
+    "WorkLog",
+    "WorkLogError",
+    "candidate_log",
+    "check_spec",
+    "expected_model_id",
+    "model_identity",
+    "read_jsonl",
+    "read_prompts",
+    "route_text",
+    "run_generation",
+    "spec_for_bundle",
+    "stale_categories",
+]

@@ -1,0 +1,45 @@
+"""`GenerationConfig`: what the data pipeline samples, how the judge grades, and what it keeps."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from compiler.verdict import SCORE_MAX, SCORE_MIN
+from trainer.backends import SamplingParams
+from trainer.judging import JudgeConfig
+
+
+class GenerationConfig(BaseModel):
+    """One generation run's settings (the CLI's options map onto these one to one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    samples: int = Field(default=4, ge=1)
+    """N: completions sampled per prompt (sample indices 0..N-1)."""
+    threshold: float = Field(default=4.0, ge=SCORE_MIN, le=SCORE_MAX)
+    """A candidate is kept only with a judge score >= this (1..5); the best such candidate per prompt wins."""
+    temperature: float = Field(default=0.8, ge=0.0)
+    """Sampling temperature of the generator."""
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    """Nucleus sampling mass of the generator."""
+    max_new_tokens: int = Field(default=512, ge=1)
+    """Token limit of a completion (reasoning and answer together); a completion that hits it is not kept."""
+    seed: int | None = None
+    """Generator seed; sample `i` is drawn with `seed + i`, so the N samples of a prompt differ on servers too."""
+    batch_size: int = Field(default=8, ge=1)
+    """Prompts per round: each round's N x batch_size completions go to the backend together, then to the
+    judge, and are saved to the work log before the next round starts."""
+    judge: JudgeConfig = JudgeConfig()
+    """The judge's settings: k runs (`runs`) and the rubric that sees the reasoning (`show_reasoning=True`)."""
+    judge_malformed: bool = False
+    """Also judge completions that cannot be kept (not in the format, or truncated): more judge calls, but
+    scores for every candidate of the preference data. Off: they are rejected without a judge call."""
+    skip_uncategorised: bool = False
+    """Skip prompts that retrieval could not route confidently; off: they go to their best-scoring category,
+    flagged `uncategorised` in the output so they can be filtered later."""
+
+    def sampling(self, sample_index: int = 0) -> SamplingParams:
+        """The generator's sampling parameters for one sample index."""
+        seed = None if self.seed is None else self.seed + sample_index
+        return SamplingParams(temperature=self.temperature, top_p=self.top_p, max_new_tokens=self.max_new_tokens,
+                              seed=seed)

@@ -1,0 +1,84 @@
+"""`LazyBackend`: a backend that is opened on its first model call, so a run with nothing to do (or a dry
+run) loads no model. Its `model_id` is worked out from the spec string without loading where it can be
+(`embedded`, `hf:PATH`, `openai:URL#MODEL`, `fake`); `openai:URL` without a model asks the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from trainer.backends import (
+    SPEC_FORMS,
+    BackendSpecError,
+    ChatBackend,
+    Conversation,
+    Generation,
+    JsonSchema,
+    SamplingParams,
+    describe_spec_forms,
+    find_embedded_gguf,
+    open_backend,
+)
+
+KINDS = tuple(form.partition(":")[0].partition("[")[0] for form, _ in SPEC_FORMS)
+
+
+def check_spec(spec: str) -> str:
+    """The spec, stripped, when its kind is one `open_backend` knows; else `BackendSpecError`."""
+    kind, _, rest = spec.strip().partition(":")
+    if kind not in KINDS or (kind in ("hf", "openai") and not rest.strip()) or (kind in ("embedded", "fake") and rest):
+        raise BackendSpecError(f"invalid backend spec {spec!r}; accepted forms:\n{describe_spec_forms()}")
+    return spec.strip()
+
+
+def expected_model_id(spec: str) -> str | None:
+    """The `model_id` the backend named by `spec` will have, or None when only the backend can tell."""
+    kind, _, rest = check_spec(spec).partition(":")
+    if kind == "embedded":
+        from trainer.backends import embedded_name  # the backend's own naming, not re-implemented
+
+        return f"embedded:{embedded_name(find_embedded_gguf())}"
+    if kind == "hf":
+        return f"hf:{Path(rest.strip()).expanduser().resolve()}"
+    if kind == "openai":
+        address, _, model = rest.partition("#")
+        urls = [u.strip().rstrip("/") for u in address.split(",") if u.strip()]
+        return f"openai:{','.join(urls)}#{model.strip()}" if model.strip() else None
+    return kind
+
+
+class LazyBackend:
+    """Opens `open_backend(spec, **options)` on the first `generate` or `choice_probs` call (at once when
+    only the backend can tell its `model_id`)."""
+
+    def __init__(self, spec: str, opener: Callable[..., ChatBackend] = open_backend, **options: Any) -> None:
+        self.spec = check_spec(spec)
+        self._opener = opener
+        self._options = options
+        self._backend: ChatBackend | None = None
+        expected = expected_model_id(self.spec)
+        self.model_id: str = expected if expected is not None else self.backend().model_id
+
+    @property
+    def opened(self) -> bool:
+        return self._backend is not None
+
+    def backend(self) -> ChatBackend:
+        """The real backend, opened now if it was not yet."""
+        if self._backend is None:
+            self._backend = self._opener(self.spec, **self._options)
+        return self._backend
+
+    def generate(self, conversations: Sequence[Conversation], params: SamplingParams, *,
+                 json_schema: JsonSchema | None = None) -> list[Generation]:
+        return self.backend().generate(conversations, params, json_schema=json_schema)
+
+    def choice_probs(self, conversations: Sequence[Conversation], prefix: str,
+                     choices: Sequence[str]) -> list[dict[str, float] | None]:
+        return self.backend().choice_probs(conversations, prefix, choices)
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()

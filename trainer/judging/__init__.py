@@ -1,0 +1,33 @@
+"""The spec-aware judge: grade responses against a compiled bundle's rubrics.
+
+    from trainer.judging import Judge, JudgeConfig, JudgeRequest
+
+    judge = Judge(open_backend("embedded"), load_bundle("build/bundle"), JudgeConfig(runs=3))
+    [grade] = judge.grade([JudgeRequest(category="violence", prompt=({"role": "user", "content": "..."},),
+                                        completion="<reasoning>...</reasoning><answer>...</answer>")])
+    grade.score, grade.normalised, grade.unscored_reason, grade.raw
+
+The judge reads `rubric.md` (reasoning and answer; SFT filtering) or, with `show_reasoning=False`,
+`rubric_answer_only.md` (the answer only; RL reward). A grade's score is the minimum over k runs; a reply
+that is not a verdict leaves its run *unscored*, with the raw text kept, never a silent zero.
+
+Errors: `JudgeError` (a request that cannot be graded at all, e.g. an unknown category).
+"""
+
+from trainer.judging._aggregate import expected_score
+from trainer.judging._judge import SCORE_PREFIX, Judge
+from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
+from trainer.judging._render import judge_user_message
+
+__all__ = [
+    "SCORE_PREFIX",
+    "Grade",
+    "Judge",
+    "JudgeConfig",
+    "JudgeError",
+    "JudgeRequest",
+    "JudgeUsage",
+    "Message",
+    "expected_score",
+    "judge_user_message",
+]

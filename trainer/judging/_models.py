@@ -1,0 +1,118 @@
+"""The judge's data: its configuration, what it is asked to grade, and the grade it gives."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+from compiler.verdict import SCORE_MAX, SCORE_MIN, Verdict
+from spec_lang.model import Response
+from trainer.backends import Role
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Message(TypedDict):
+    """One chat turn; the same shape as `trainer.backends.ChatMessage` (which pydantic cannot validate on
+    Python < 3.12, being a `typing.TypedDict`), so either can be passed where the other is expected."""
+
+    role: Role
+    content: str
+
+
+class JudgeError(Exception):
+    """A request the judge cannot grade at all (e.g. an unknown category); the message says what to fix.
+
+    A reply the judge cannot read is not an error: that run is *unscored* (see `Grade`)."""
+
+
+class JudgeConfig(BaseModel):
+    """How the spec-aware judge grades (one per judge)."""
+
+    model_config = _FROZEN
+
+    runs: int = Field(default=3, ge=1)
+    """k: independent judge runs per response; the grade's score is the minimum over them (as in the paper)."""
+    show_reasoning: bool = True
+    """True: the judge sees the reasoning and the answer (`rubric.md`, SFT filtering). False: only the final
+    answer, read with `compiler.format.parse_completion`, graded with `rubric_answer_only.md` (RL reward)."""
+    temperature: float = Field(default=0.7, ge=0.0)
+    """Sampling temperature when `runs > 1`; a single run decodes greedily."""
+    max_new_tokens: int = Field(default=256, ge=1)
+    """Token limit of each generated verdict."""
+    use_choice_probs: bool = True
+    """When the backend gives choice probabilities, a run's score is the probability-weighted mean of the
+    digits 1..5 after `{"score": ` (the other verdict fields still come from the generated verdict)."""
+    seed: int | None = None
+    """Seed of the verdict sampling; run `i` uses `seed + i` so that seeded runs still differ."""
+
+
+class JudgeRequest(BaseModel):
+    """One response to grade."""
+
+    model_config = _FROZEN
+
+    category: str
+    """The bundle category whose rubric applies."""
+    prompt: tuple[Message, ...]
+    """The conversation the response answers, WITHOUT the spec system prompt."""
+    completion: str
+    """The raw completion, in `compiler.format` (reasoning block, then answer block)."""
+
+
+class Grade(BaseModel):
+    """The judge's grade of one response over its k runs.
+
+    A run is *unscored* when its reply cannot be read as a verdict (and no choice probabilities scored it)
+    or the backend failed; it is recorded with its raw text, never counted as a zero. `score` is the
+    minimum over the runs that scored; it is None only when no run scored, and then `unscored_reason` says
+    why. `style`, `violated_rules` and `rationale` come from the verdict of the run that set the score.
+    """
+
+    model_config = _FROZEN
+
+    score: float | None
+    """Minimum over the scored runs, on the 1..5 scale; None = unscored."""
+    unscored_reason: str | None
+    """Why no run scored (None when the grade has a score)."""
+    run_scores: tuple[float | None, ...]
+    """Each run's score (None where that run is unscored)."""
+    verdicts: tuple[Verdict | None, ...]
+    """Each run's parsed verdict (None where its reply could not be read)."""
+    raw: tuple[str, ...]
+    """Each run's raw judge output, kept for provenance."""
+    style: Response | None
+    """The response type the deciding verdict says the answer gives."""
+    violated_rules: tuple[str, ...]
+    """Rule and section ids the deciding verdict says the response breaks (only ids valid for the category)."""
+    rationale: str | None
+    """The deciding verdict's rationale."""
+    run_errors: tuple[str | None, ...] = ()
+    """Per run, the backend's error when the request itself failed (worth retrying later), else None."""
+
+    @property
+    def normalised(self) -> float | None:
+        """The score mapped onto 0..1: (score - 1) / 4."""
+        if self.score is None:
+            return None
+        return (self.score - SCORE_MIN) / (SCORE_MAX - SCORE_MIN)
+
+    @property
+    def backend_failed(self) -> bool:
+        """Whether any run failed in the backend (as opposed to an unreadable reply)."""
+        return any(e is not None for e in self.run_errors)
+
+
+class JudgeUsage(BaseModel):
+    """What a judge has spent so far (all `grade` calls together)."""
+
+    model_config = _FROZEN
+
+    calls: int = 0
+    """Backend calls (`generate` and `choice_probs`)."""
+    verdicts: int = 0
+    """Verdicts requested (responses x runs)."""
+    prompt_tokens: int = 0
+    """Prompt tokens of the generated verdicts, as the backend reported them."""
+    completion_tokens: int = 0
+    """Completion tokens of the generated verdicts."""
