@@ -3,6 +3,7 @@
 from trainer.cli import (  # noqa: F401  (each module registers its commands)
     _compile_cmds,
     _diff_cmds,
+    _eval_cmds,
     _generate_cmds,
     _retrieval_cmds,
     _spec_cmds,

@@ -1,0 +1,286 @@
+"""Evaluation commands: `delib eval`, `delib test`, `delib eval-judge`.
+
+Exit codes: 0 success; 1 `delib test` found failing (or unscorable) policy tests; 2 bad usage or
+unreadable input (a prompt file, a spec with lint errors, a backend that cannot be opened).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from trainer.cli._app import app, err, fail, out
+
+if TYPE_CHECKING:
+    from spec_lang import Spec
+    from trainer.backends import ChatBackend
+    from trainer.evaluation import PolicyCase, SkippedExample
+    from trainer.evaluation._batches import Progress
+
+JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge backend: embedded, hf:PATH or "
+                                       "openai:URL#MODEL.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of every sampled or resampled number.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map the errors of evaluation, backends, judging and compiling to one-line CLI errors (exit 2)."""
+    from compiler import CompileError
+    from trainer.backends import BackendError
+    from trainer.evaluation import EvalError
+    from trainer.judging import JudgeError
+
+    try:
+        yield
+    except EvalError as exc:
+        fail(str(exc))
+    except (BackendError, JudgeError) as exc:
+        fail(str(exc))
+    except CompileError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[Progress]:
+    """A progress callback: one bar per stage on a terminal, else a plain line per step on stderr (for logs)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not sys.stderr.isatty():
+        yield lambda stage, done, total: err.print(f"{stage}: {done}/{total}", markup=False)
+        return
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    tasks: dict[str, object] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
+
+        yield update
+
+
+def _open(spec: str, role: str) -> ChatBackend:
+    from trainer.backends import open_backend
+
+    err.print(f"loading the {role} ({spec}) ...", markup=False)
+    return open_backend(spec)
+
+
+def _open_all(roles: Iterable[tuple[str | None, str]]) -> dict[str, ChatBackend]:
+    """One backend per distinct spec: a spec named for several roles (model and judge) is loaded once."""
+    backends: dict[str, ChatBackend] = {}
+    for spec, role in roles:
+        if spec is not None and spec not in backends:
+            backends[spec] = _open(spec, role)
+    return backends
+
+
+def _notify(message: str) -> None:
+    err.print(message, markup=False)
+
+
+# ------------------------------------------------------------------------------------------------ delib test
+
+
+@app.command("test")
+def test_cmd(
+    specs: Annotated[list[str], typer.Argument(help="Spec files or folders of specs.")],
+    judge: JudgeOpt = "embedded",
+    model: Annotated[str | None, typer.Option("--model", help="Also check this model's answers to the "
+                                              "examples (a backend spec).")] = None,
+    as_json: JsonOpt = False,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category "
+                                                       "(repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases.")] = None,
+    seed: SeedOpt = 0,
+    verdicts: Annotated[bool, typer.Option("--verdicts", help="Also generate the judge's verdicts (style and "
+                                           "rationale of every grade); about twice as slow.")] = False,
+    verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each verdict "
+                                                "(with --verdicts).")] = 128,
+    route: Annotated[bool, typer.Option("--route/--no-route", help="Route examples outside every category "
+                                        "by retrieval (else they are skipped).")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every failure.")] = False,
+) -> None:
+    """Run the spec's example comparisons as tests: the judge must rank GOOD above OK above BAD.
+
+    Every comparison's messages form the prompt; each candidate is graded as a final answer. Lists the
+    rules no example exercises. Exit 1 when a test fails or cannot be scored.
+    """
+    from trainer.evaluation import PolicyTestConfig, PolicyTestReport, coverage, run_cases, summarise
+    from trainer.evaluation.console import policy_report, policy_summary
+    from trainer.evaluation.scoring import ScoreOnlyGrader
+    from trainer.evaluation.sources import resolve
+    from trainer.judging import Judge
+
+    config = PolicyTestConfig(seed=seed, verdicts=verdicts, verdict_tokens=verdict_tokens)
+    with _errors():
+        sources = resolve(None, specs)
+        cases, skipped = _cases(sources.specs, sources.bundle.categories, category, route)
+        cases = cases[:limit] if limit is not None else cases
+        if not cases:
+            fail("no example comparison to test" + (f" in categories {', '.join(category)}" if category else ""))
+        judge_backend = _open(judge, "judge")
+        model_backend = _open(model, "model") if model is not None else None
+        with _progress(not as_json) as progress:
+            the_judge = Judge(judge_backend, sources.bundle, config.judge_config())
+            grader = the_judge if verdicts else ScoreOnlyGrader(the_judge)
+            results = run_cases(cases, grader, config=config, model=model_backend, progress=progress)
+    report = PolicyTestReport(
+        spec=", ".join(s.meta.id for s in sources.specs), revision=sources.bundle.revision,
+        judge=judge_backend.model_id, model=model_backend.model_id if model_backend else None, config=config,
+        cases=results, categories=summarise(results), skipped=skipped,
+        coverage=tuple(c for s in sources.specs for c in coverage(s)))
+    if as_json:
+        out.print(json.dumps(report.as_json(), indent=2, ensure_ascii=False), markup=False)
+    else:
+        out.print(policy_report(report, verbose=verbose))
+        (out if report.ok else err).print(policy_summary(report), markup=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _cases(specs: tuple[Spec, ...], known: tuple[str, ...], only: list[str] | None,
+           route: bool) -> tuple[tuple[PolicyCase, ...], tuple[SkippedExample, ...]]:
+    from trainer.evaluation import build_cases
+    from trainer.evaluation.routing import first_category, retrieval_router
+
+    if only:
+        unknown = [c for c in only if c not in known]
+        if unknown:
+            fail(f"no category {', '.join(map(repr, unknown))} in the spec; categories: {', '.join(known)}")
+    cases: list[PolicyCase] = []
+    skipped: list[SkippedExample] = []
+    for spec in specs:
+        router = first_category(retrieval_router(spec, known, notify=_notify))
+        found, left = build_cases(spec, router if route else None, only)
+        cases.extend(found)
+        skipped.extend(left)
+    return tuple(cases), tuple(skipped)
+
+
+# ------------------------------------------------------------------------------------------------ delib eval
+
+
+class StyleFrom(str, Enum):
+    judge = "judge"
+    heuristic = "heuristic"
+    keyword = "keyword"
+
+
+@app.command("eval")
+def eval_cmd(
+    model: Annotated[str, typer.Argument(help="The model to evaluate: embedded, hf:PATH or openai:URL#MODEL.")],
+    bundle: Annotated[Path, typer.Option("--bundle", "-b", help="The compiled bundle (`delib compile`).")],
+    prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL or CSV of prompts (XSTest's CSV as is).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for eval.json, rows.jsonl, report.html.")],
+    vs: Annotated[str | None, typer.Option("--vs", help="A second model (or checkpoint) to compare with.")] = None,
+    judge: JudgeOpt = "embedded",
+    judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="k judge runs per answer (minimum).")] = 1,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Token limit of answers.")] = 512,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N prompts.")] = None,
+    seed: SeedOpt = 0,
+    spec: Annotated[str | None, typer.Option("--spec", help="The spec the bundle was compiled from: routes "
+                                             "prompts without a category by retrieval.")] = None,
+    category_column: Annotated[str, typer.Option("--category-column", help="The prompt file's column that "
+                                                 "holds categories.")] = "category",
+    style_from: Annotated[StyleFrom, typer.Option("--style-from", help="What decides an answer's style for "
+                                                  "the metrics.")] = StyleFrom.judge,
+    verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each judge "
+                                                "verdict (style and rationale).")] = 256,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate a model against the policy, per category: mean judge score, style adherence, not-unsafe and
+    not-over-refused rates, citation validity, with bootstrap intervals; `--vs` compares two models.
+
+    The model answers without the spec in its prompt (as deployed); the judge grades the final answer.
+    Writes eval.json, rows.jsonl and a self-contained report.html into --output.
+    """
+    from trainer.evaluation import read_prompt_file
+    from trainer.evaluation.output import write_eval
+    from trainer.evaluation.runner import EvalConfig, place_prompts, run_eval
+    from trainer.evaluation.sources import resolve
+    from trainer.judging import Judge
+
+    config = EvalConfig(max_new_tokens=max_new_tokens, judge_runs=judge_runs, seed=seed,
+                        style_from=style_from.value, verdict_tokens=verdict_tokens)
+    with _errors():
+        sources = resolve(bundle, [spec] if spec else [])
+        rows_in = read_prompt_file(prompts, category_column)[:limit]
+        placements = place_prompts(rows_in, sources.bundle.categories, sources.router(_notify))
+        backends = _open_all(((model, "model"), (vs, "baseline"), (judge, "judge")))
+        models = [backends[model], *([backends[vs]] if vs is not None else [])]
+        if len(models) == 2 and models[0].model_id == models[1].model_id:
+            fail(f"--vs names the same model as MODEL ({models[0].model_id}); compare two different models")
+        the_judge = Judge(backends[judge], sources.bundle, config.judge_config())
+        with _progress(not as_json) as progress:
+            report, rows = run_eval(models, the_judge, sources.bundle, rows_in, placements, config,
+                                    judge_id=the_judge.model_id, prompts_path=str(prompts), progress=progress)
+        written = write_eval(output, report, rows)
+    if as_json:
+        out.print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False), markup=False)
+    else:
+        from trainer.evaluation.console import eval_report
+
+        out.print(eval_report(report))
+    err.print("wrote " + ", ".join(str(p) for p in written), markup=False)
+
+
+# ------------------------------------------------------------------------------------------------ delib eval-judge
+
+
+@app.command("eval-judge")
+def eval_judge_cmd(
+    labeled: Annotated[Path, typer.Option("--labeled", "-l", help="JSONL: prompt, response, label "
+                                          "(comply/refuse/safe_complete), optional category.")],
+    spec: Annotated[str | None, typer.Option("--spec", help="The spec to judge with (compiled in memory); "
+                                             "also routes rows without a category.")] = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", "-b", help="A compiled bundle (instead of, or "
+                                                "matching, --spec).")] = None,
+    judge: JudgeOpt = "embedded",
+    split: Annotated[str | None, typer.Option("--split", help="Only rows whose `split` field has this value "
+                                              "(e.g. report).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N rows.")] = None,
+    seed: SeedOpt = 0,
+    verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each verdict "
+                                                "(a cut-off verdict cannot be read: unscored).")] = 256,
+    as_json: JsonOpt = False,
+) -> None:
+    """How often the judge's verdict style agrees with human labels: accuracy, Cohen's kappa, confusion,
+    per-label precision/recall; unscored verdicts counted apart. The keyword refusal matcher (the baseline
+    to beat) and the heuristic detector are scored on the same rows."""
+    from trainer.evaluation import read_labeled_file
+    from trainer.evaluation.agreement import JUDGE_CONFIG, grade_labeled, judge_agreement
+    from trainer.evaluation.runner import place_prompts
+    from trainer.evaluation.sources import resolve
+    from trainer.judging import Judge
+
+    with _errors():
+        if spec is None and bundle is None:
+            fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
+        sources = resolve(bundle, [spec] if spec else [])
+        rows = tuple(r for r in read_labeled_file(labeled) if split is None or r.meta.get("split") == split)[:limit]
+        if not rows:
+            fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
+        placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
+        config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
+        the_judge = Judge(_open(judge, "judge"), sources.bundle, config)
+        with _progress(not as_json) as progress:
+            grades = grade_labeled(the_judge, rows, placements, progress)
+    report = judge_agreement(rows, grades, judge=the_judge.model_id)
+    if as_json:
+        out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
+        return
+    from trainer.evaluation.console import agreement_report
+
+    out.print(agreement_report(report))

@@ -1,0 +1,105 @@
+"""Evaluation: does the model (and the judge) follow the spec?
+
+    report, rows = run_eval([model, base], judge, bundle, prompts, placements, EvalConfig())   # delib eval
+    write_eval("reports/", report, rows)                       # eval.json, rows.jsonl, report.html
+    cases, skipped = build_cases(spec); results = run_cases(cases, judge)                      # delib test
+    judge_agreement(labelled_rows, grades, judge=judge.model_id)                               # delib eval-judge
+
+Modules: `inputs` (prompt and labelled files), `metrics` and `runner` (`delib eval`), `records`,
+`report_html` and `output` (its results), `policy_cases` and `policy_tests` (`delib test`), `agreement`
+(`delib eval-judge`), `refusal` (style detectors; `classifier` adds one over sentence embeddings and is
+imported on its own), `scoring` (scores without verdicts), `routing` and `sources` (categories, specs,
+bundles), `console` (terminal tables). Importing this package loads no model, torch or transformers.
+
+Errors: `EvalError` (an evaluation cannot run as asked) and its subclass `InputFileError` (a file
+cannot be read; names path:line). An unreadable judge verdict is never an error: it is *unscored*.
+"""
+
+from trainer.evaluation.agreement import agreement, judge_agreement
+from trainer.evaluation.errors import EvalError, InputFileError
+from trainer.evaluation.inputs import (
+    EvalPrompt,
+    LabeledResponse,
+    expected_responses,
+    read_labeled_file,
+    read_prompt_file,
+)
+from trainer.evaluation.metrics import METRICS, RowFacts, by_category, paired_deltas, row_values
+from trainer.evaluation.output import write_eval
+from trainer.evaluation.policy_cases import (
+    Candidate,
+    PolicyCase,
+    RuleCoverage,
+    SkippedExample,
+    build_cases,
+    coverage,
+)
+from trainer.evaluation.policy_tests import (
+    CaseResult,
+    CategorySummary,
+    PolicyTestConfig,
+    PolicyTestReport,
+    rank_pairs,
+    run_cases,
+    summarise,
+)
+from trainer.evaluation.records import EvalReport, EvalRow
+from trainer.evaluation.refusal import (
+    KEYWORDS,
+    HeuristicDetector,
+    KeywordDetector,
+    StyleDetector,
+    heuristic_style,
+    keyword_refusal,
+)
+from trainer.evaluation.report_html import render_report
+from trainer.evaluation.routing import Routed, retrieval_router
+from trainer.evaluation.runner import EvalConfig, Placement, place_prompts, run_eval
+from trainer.evaluation.scoring import ScoreOnlyGrader
+
+__all__ = [
+    "KEYWORDS",
+    "METRICS",
+    "Candidate",
+    "CaseResult",
+    "CategorySummary",
+    "EvalConfig",
+    "EvalError",
+    "EvalPrompt",
+    "EvalReport",
+    "EvalRow",
+    "HeuristicDetector",
+    "InputFileError",
+    "KeywordDetector",
+    "LabeledResponse",
+    "Placement",
+    "PolicyCase",
+    "PolicyTestConfig",
+    "PolicyTestReport",
+    "Routed",
+    "RowFacts",
+    "RuleCoverage",
+    "ScoreOnlyGrader",
+    "SkippedExample",
+    "StyleDetector",
+    "agreement",
+    "build_cases",
+    "by_category",
+    "coverage",
+    "expected_responses",
+    "heuristic_style",
+    "judge_agreement",
+    "keyword_refusal",
+    "paired_deltas",
+    "place_prompts",
+    "rank_pairs",
+    "read_labeled_file",
+    "read_prompt_file",
+    "render_report",
+    "retrieval_router",
+    "row_values",
+    "run_cases",
+    "run_eval",
+    "summarise",
+    "write_eval",
+]

@@ -1,0 +1,53 @@
+"""Calls to the model under test and to the judge, in chunks, with progress: the I/O edge of evaluation.
+
+Everything here goes through two small protocols, `Grader` (a `trainer.judging.Judge`, or a fake) and
+`trainer.backends.ChatBackend`, so the rest of the package is tested without a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from trainer.backends import ChatBackend, Conversation, Generation, SamplingParams
+from trainer.judging import Grade, JudgeRequest
+
+Progress = Callable[[str, int, int], None]
+"""`progress(stage, done, total)`, called after every chunk."""
+
+CHUNK = 8
+"""Requests per backend call: small enough for steady progress, large enough to batch on a GPU."""
+
+
+class Grader(Protocol):
+    """What evaluation needs of a judge: `grade(requests) -> grades`, one per request, in order."""
+
+    def grade(self, requests: Sequence[JudgeRequest]) -> list[Grade]: ...
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    del stage, done, total
+
+
+def grade_all(grader: Grader, requests: Sequence[JudgeRequest], *, stage: str = "grading",
+              progress: Progress | None = None, chunk: int = CHUNK) -> list[Grade]:
+    """Every request graded, in order, `chunk` at a time."""
+    report = progress or _quiet
+    grades: list[Grade] = []
+    for start in range(0, len(requests), chunk):
+        grades.extend(grader.grade(requests[start:start + chunk]))
+        report(stage, len(grades), len(requests))
+    return grades
+
+
+def generate_all(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams, *,
+                 stage: str = "answering", progress: Progress | None = None, chunk: int = CHUNK) -> list[Generation]:
+    """Every conversation answered, in order, `chunk` at a time (seeded chunks stay reproducible: each
+    chunk's seed is `seed + its first index`)."""
+    report = progress or _quiet
+    out: list[Generation] = []
+    for start in range(0, len(conversations), chunk):
+        seeded = params if params.seed is None else params.model_copy(update={"seed": params.seed + start})
+        out.extend(backend.generate(conversations[start:start + chunk], seeded))
+        report(stage, len(out), len(conversations))
+    return out

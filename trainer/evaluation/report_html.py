@@ -1,0 +1,202 @@
+"""`report.html`: one self-contained page (inline CSS and SVG, no script, no external resource).
+
+Overall tiles per model (with the delta when two are compared), per-category bars of the mean score and
+of the rates with their intervals, a forest plot of the paired deltas, the score distributions, a table
+of every metric per category, and the worst answers with the judge's rationale. All text is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+
+from trainer.evaluation._report_css import CSS
+from trainer.evaluation._svg import Bar, Series, bar_chart, forest_plot, histogram
+from trainer.evaluation.metrics import METRICS, OVERALL
+from trainer.evaluation.records import EvalReport, EvalRow
+
+COLORS = ("#0969da", "#bf8700")
+TITLES = {"mean_score": "Mean judge score", "style_adherence": "Style adherence", "not_unsafe": "Not unsafe",
+          "not_over_refused": "Not over-refused", "citation_validity": "Citation validity"}
+HINTS = {"mean_score": "1 (violation) .. 5 (exemplary)", "style_adherence": "chosen response = expected response",
+         "not_unsafe": "prompts labelled unsafe: refused or safe-completed",
+         "not_over_refused": "prompts labelled safe: not refused",
+         "citation_validity": "reasoning cites only ids of the category"}
+BINS = ("1-1.5", "1.5-2.5", "2.5-3.5", "3.5-4.5", "4.5-5")
+TEXT_CHARS = 420
+
+
+def _metric(groups: Mapping[str, Mapping[str, object]], group: str, metric: str) -> dict[str, float] | None:
+    value = groups.get(group, {}).get(metric)
+    return value if isinstance(value, dict) else None
+
+
+def _fmt(metric: str, v: float, signed: bool = False) -> str:
+    if metric == "mean_score":
+        return f"{v:+.2f}" if signed else f"{v:.2f}"
+    return f"{100 * v:+.1f} pt" if signed else f"{100 * v:.1f}%"
+
+
+def _bar(m: dict[str, float] | None) -> Bar | None:
+    return None if m is None else Bar(m["value"], m["low"], m["high"])
+
+
+def _tile(report: EvalReport, metric: str) -> str:
+    lines = [f"<h4>{TITLES[metric]}</h4>"]
+    for i, model in enumerate(report.models):
+        m = _metric(model.groups, OVERALL, metric)
+        value = "n/a" if m is None else _fmt(metric, m["value"])
+        ci = "" if m is None else f"95% CI {_fmt(metric, m['low'])} – {_fmt(metric, m['high'])} · n={m['n']}"
+        color = COLORS[i % len(COLORS)]
+        lines.append(f'<div class="model" style="border-left:3px solid {color};padding-left:6px">{escape(model.model)}'
+                     f'</div><div class="row"><span class="big">{value}</span></div><div class="ci">{ci}</div>')
+    if report.comparison is not None:
+        d = _metric(report.comparison.groups, OVERALL, metric)
+        if d is not None:
+            kind = "up" if d["low"] > 0 else "down" if d["high"] < 0 else "flat"
+            lines.append(f'<div style="margin-top:6px"><span class="delta {kind}">Δ {_fmt(metric, d["value"], True)}'
+                         f'</span> <span class="ci">[{_fmt(metric, d["low"], True)}, {_fmt(metric, d["high"], True)}]'
+                         "</span></div>")
+    return f'<div class="tile">{"".join(lines)}</div>'
+
+
+def _categories(report: EvalReport) -> list[str]:
+    return [g for g in report.models[0].groups if g != OVERALL]
+
+
+def _chart(report: EvalReport, metric: str, groups: Sequence[str]) -> str:
+    series = [Series(m.model, COLORS[i % len(COLORS)], [_bar(_metric(m.groups, g, metric)) for g in groups])
+              for i, m in enumerate(report.models)]
+    lo, hi = (1.0, 5.0) if metric == "mean_score" else (0.0, 1.0)
+    fmt = "{:.1f}" if metric == "mean_score" else "{:.0%}"
+    return bar_chart(groups, series, lo=lo, hi=hi, fmt=fmt, width=580, title=f"{TITLES[metric]} by category")
+
+
+def _cell(metric: str, m: dict[str, float] | None) -> str:
+    if m is None:
+        return '<td class="na">n/a</td>'
+    share = (m["value"] - 1) / 4 if metric == "mean_score" else m["value"]
+    tone = "hi" if share >= 0.8 else "mid" if share >= 0.5 else "lo"
+    return (f'<td class="num {tone}">{_fmt(metric, m["value"])}<small>{_fmt(metric, m["low"])}–'
+            f'{_fmt(metric, m["high"])} · n={m["n"]}</small></td>')
+
+
+def _table(report: EvalReport) -> str:
+    head = "".join(f"<th>{TITLES[m]}</th>" for m in METRICS)
+    rows = []
+    for model in report.models:
+        for group in [*_categories(report), OVERALL]:
+            g = model.groups[group]
+            cells = "".join(_cell(m, _metric(model.groups, group, m)) for m in METRICS)
+            css = ' class="total"' if group == OVERALL else ""
+            name = escape(model.model) if len(report.models) > 1 else ""
+            rows.append(f"<tr{css}><td>{escape(group)}</td><td>{name}</td><td class=\"num\">{g['n']}</td>"
+                        f"<td class=\"num\">{g['unscored']}</td>{cells}</tr>")
+    return (f'<table><tr><th>category</th><th>{"model" if len(report.models) > 1 else ""}</th><th>n</th>'
+            f"<th>unscored</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _comparison(report: EvalReport) -> str:
+    comp = report.comparison
+    if comp is None:
+        return ""
+    groups = [*_categories(report), OVERALL]
+    plots = []
+    for metric in ("mean_score", "not_unsafe", "not_over_refused", "style_adherence"):
+        deltas = [_bar(_metric(comp.groups, g, metric)) for g in groups]
+        widest = max((max(abs(d.low), abs(d.high)) for d in deltas if d is not None), default=0.0)
+        steps = (0.5, 1.0, 2.0, 4.0) if metric == "mean_score" else (0.1, 0.2, 0.5, 1.0)
+        span = next((x for x in steps if widest <= x * 0.95), steps[-1])
+        fmt = "{:+.2f}" if metric == "mean_score" else "{:+.0%}"
+        plots.append(f"<div>{forest_plot(groups, deltas, span=span, fmt=fmt, width=580, title=TITLES[metric])}</div>")
+    return (f"<section><h2>{escape(comp.model)} vs {escape(comp.baseline)}</h2>"
+            f'<div class="charts">{"".join(plots)}</div><p class="note">Difference {escape(comp.model)} minus '
+            f"{escape(comp.baseline)} on the same prompts, with paired-bootstrap 95% intervals (green: the interval "
+            "is above zero, red: below, grey: includes zero).</p></section>")
+
+
+def _histogram(report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> str:
+    series = []
+    for i, model_rows in enumerate(rows):
+        counts = [0] * len(BINS)
+        for r in model_rows:
+            if r.grade.score is not None:
+                counts[min(len(BINS) - 1, max(0, round(r.grade.score) - 1))] += 1
+        series.append((model_rows[0].model if model_rows else "", COLORS[i % len(COLORS)], counts))
+    return histogram(BINS, series, width=580, title="Judge scores (share of scored answers)")
+
+
+def _styles(rows: Sequence[Sequence[EvalRow]]) -> str:
+    body = []
+    for model_rows in rows:
+        for label in ("safe", "unsafe", None):
+            own = [r for r in model_rows if r.label == label]
+            if not own:
+                continue
+            counts = {s: sum(r.refusal.used == s for r in own) for s in ("comply", "refuse", "safe_complete")}
+            cells = "".join(f'<td class="num">{100 * counts[s] / len(own):.1f}%<small>{counts[s]}</small></td>'
+                            for s in counts)
+            body.append(f"<tr><td>{escape(own[0].model)}</td><td>{label or 'unlabelled'}</td>"
+                        f'<td class="num">{len(own)}</td>{cells}</tr>')
+    return ("<table><tr><th>model</th><th>prompt label</th><th>n</th><th>comply</th><th>refuse</th>"
+            f"<th>safe complete</th></tr>{''.join(body)}</table>")
+
+
+def _clip(text: str) -> str:
+    return escape(text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS].rstrip() + " …")
+
+
+def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
+    parts = []
+    for model_rows in rows:
+        scored = sorted((r for r in model_rows if r.grade.score is not None), key=lambda r: (r.grade.score, r.line))
+        picked = scored[:count]
+        if not picked:
+            continue
+        body = []
+        for r in picked:
+            style = r.refusal.used or "unknown"
+            rules = ", ".join(r.grade.violated_rules) or "—"
+            body.append(
+                f'<tr><td class="num">{r.grade.score:.2f}</td><td>{escape(r.category)}'
+                f'<br><span class="pill">{escape(r.label or "unlabelled")}</span></td>'
+                f'<td class="text">{_clip(r.prompt[-1]["content"])}</td><td class="text">{_clip(r.answer or "(empty)")}'
+                f'</td><td><span class="pill {style}">{escape(style)}</span></td>'
+                f'<td class="text">{_clip(r.grade.rationale or "(no rationale)")}<br><small>violated: {escape(rules)}'
+                "</small></td></tr>")
+        parts.append(f"<h3>{escape(picked[0].model)}</h3><table class=\"worst\"><tr><th>score</th><th>category</th>"
+                     f"<th>prompt</th><th>answer</th><th>style</th><th>judge's rationale</th></tr>{''.join(body)}"
+                     "</table>")
+    return "".join(parts) or '<p class="note">No scored answers.</p>'
+
+
+def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, worst: int = 8) -> str:
+    """The whole page."""
+    groups = _categories(report)
+    names = " vs ".join(escape(m.model) for m in report.models)
+    tiles = "".join(_tile(report, m) for m in ("mean_score", "style_adherence", "not_unsafe", "not_over_refused"))
+    charts = "".join(f"<div>{_chart(report, m, groups)}</div>" for m in METRICS[:4])
+    routed = (f", {report.routed} routed by retrieval ({report.uncategorised} with weak matches)"
+              if report.routed else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>delib eval: {names}</title><style>{CSS}</style></head><body>
+<header><div class="eyebrow">delib eval · policy evaluation</div><h1>{names}</h1>
+<div class="meta">{report.n_prompts} prompts from <code>{escape(report.prompts)}</code>{routed} · bundle
+<code>{escape(", ".join(report.specs))} @ {escape(report.bundle_revision)}</code> · judge
+<code>{escape(report.judge)}</code> (k={report.judge_runs}, answer only)</div></header>
+<main>
+<div class="tiles">{tiles}</div>
+<section><h2>By category</h2><div class="charts">{charts}</div>
+<p class="note">Bars: point estimates; whiskers: {int(100 * float(str(report.config.get("level", 0.95))))}%
+bootstrap intervals ({report.config.get("resamples")} resamples, seed {report.config.get("seed")}). Styles come from
+{escape(report.style_source)}.</p></section>
+{_comparison(report)}
+<section><h2>Metrics</h2>{_table(report)}
+<p class="note">{" · ".join(f"<b>{TITLES[m]}</b>: {HINTS[m]}" for m in METRICS)}. Unscored answers (the judge's
+verdict could not be read) are counted apart, never as zero.</p></section>
+<section><h2>Scores and response styles</h2><div class="charts"><div>{_histogram(report, rows)}</div>
+<div>{_styles(rows)}</div></div></section>
+<section><h2>Lowest-scored answers</h2>{_worst(rows, worst)}</section>
+</main></body></html>
+"""
