@@ -40,6 +40,11 @@ _MAX_PROBLEMS = 5
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
+def last_user_text(messages: tuple[ChatMessage, ...]) -> str:
+    """The content of the last user turn (the last turn's content when there is no user turn)."""
+    return next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
+
+
 class EvalPrompt(BaseModel):
     """One prompt to evaluate."""
 
@@ -63,8 +68,7 @@ class EvalPrompt(BaseModel):
     @property
     def text(self) -> str:
         """The last user turn (what retrieval routes on)."""
-        return next((m["content"] for m in reversed(self.messages) if m["role"] == "user"),
-                    self.messages[-1]["content"])
+        return last_user_text(self.messages)
 
 
 class LabeledResponse(BaseModel):
@@ -83,8 +87,8 @@ class LabeledResponse(BaseModel):
 
     @property
     def text(self) -> str:
-        return next((m["content"] for m in reversed(self.messages) if m["role"] == "user"),
-                    self.messages[-1]["content"])
+        """The last user turn (what retrieval routes on)."""
+        return last_user_text(self.messages)
 
 
 def expected_responses(label: PromptLabel | None, expected: tuple[Response, ...] = ()) -> tuple[Response, ...]:
