@@ -32,7 +32,7 @@ from compiler._manifest import (
 )
 from compiler._render import TemplateSet
 from compiler._tokens import TokenCounter, resolve_counter
-from compiler.bundle import Bundle, WriteReport, read_bundle, write_bundle
+from compiler.bundle import Bundle, WriteReport, read_bundle, spec_snapshot, write_bundle
 from compiler.errors import BundleError, CompileError
 from compiler.prompts import category_context, render_system_prompt
 from compiler.rubrics import render_rubric, rubric_schema
@@ -124,7 +124,7 @@ def compile_specs(specs: Sequence[Spec], *, templates: TemplateSet | None = None
     manifest = Manifest(format_version=FORMAT_VERSION, completion_format=fmt.COMPLETION_FORMAT, tool=tool_version(),
                         revision=revision, specs=spec_entries, templates=dict(templates.hashes),
                         tokenizer=counter.info, categories=tuple(entries))
-    return Bundle(manifest=manifest, texts=texts)
+    return Bundle(manifest=manifest, texts=texts, sources={s.meta.id: spec_snapshot(s) for s in specs})
 
 
 def compile_spec(spec: Spec, *, templates: TemplateSet | None = None, counter: TokenCounter | None = None,

@@ -26,6 +26,10 @@ RUBRIC_ANSWER_ONLY = "rubric_answer_only.md"
 SCHEMA = "rubric.schema.json"
 FILES = (SYSTEM_PROMPT, RUBRIC, RUBRIC_ANSWER_ONLY, SCHEMA)
 """The files of every category folder, in the order they are written."""
+SOURCES_DIR = "sources"
+"""`sources/<spec id>.json`: the parsed spec each bundle was compiled from (its semantic form: no paths or
+line numbers), so later tools can diff against exactly what was compiled (`Bundle.specs()`). Not in the
+manifest: it describes the inputs, not the compiled files."""
 COUNTED = (SYSTEM_PROMPT, RUBRIC, RUBRIC_ANSWER_ONLY)
 """The files whose tokens are counted (the prompts a model reads)."""
 

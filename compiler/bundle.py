@@ -3,6 +3,7 @@
 Layout of a bundle folder:
 
     manifest.json                       what it was compiled from (see `compiler/_manifest.py`)
+    sources/<spec id>.json              the parsed spec it was compiled from (`Bundle.specs()`)
     categories/<category id>/
         system_prompt.md                spec(category): the system prompt for generation
         rubric.md                       the judge rubric that sees reasoning and answer (SFT filtering)
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compiler._manifest import (
     CATEGORIES_DIR,
@@ -34,12 +35,19 @@ from compiler._manifest import (
     RUBRIC,
     RUBRIC_ANSWER_ONLY,
     SCHEMA,
+    SOURCES_DIR,
     SYSTEM_PROMPT,
     CategoryEntry,
     Manifest,
     file_hash,
 )
 from compiler.errors import BundleError
+from spec_lang.model import Spec
+
+
+def spec_snapshot(spec: Spec) -> str:
+    """The semantic form of `spec` as canonical JSON (the same for the same content, wherever it was read)."""
+    return json.dumps(spec.semantic(), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 class Bundle(BaseModel):
@@ -48,6 +56,7 @@ class Bundle(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     manifest: Manifest
     texts: dict[str, dict[str, str]]
+    sources: dict[str, str] = Field(default_factory=dict, description="Spec id -> `spec_snapshot` JSON.")
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -58,6 +67,24 @@ class Bundle(BaseModel):
     def revision(self) -> str:
         """The spec revision the bundle was compiled from (`spec_lang.versions.revision_id`)."""
         return self.manifest.revision
+
+    def specs(self) -> tuple[Spec, ...]:
+        """The parsed specs the bundle was compiled from (semantic content: no paths or line numbers).
+
+        Raises `BundleError` when the bundle holds no snapshot of one (written by an older delib)."""
+        missing = [s.id for s in self.manifest.specs if s.id not in self.sources]
+        if missing:
+            raise BundleError(f"the bundle holds no snapshot of spec {missing[0]!r} ({SOURCES_DIR}/{missing[0]}.json)",
+                              "recompile the bundle with this delib (`delib compile SPEC -o BUNDLE`)")
+        specs = []
+        for entry in self.manifest.specs:
+            try:
+                specs.append(Spec.model_validate_json(self.sources[entry.id]))
+            except ValidationError as exc:
+                raise BundleError(f"{SOURCES_DIR}/{entry.id}.json: not a valid spec snapshot "
+                                  f"({exc.errors()[0]['msg']})",
+                                  "recompile the bundle (`delib compile SPEC -o BUNDLE --force`)") from exc
+        return tuple(specs)
 
     def entry(self, category: str) -> CategoryEntry:
         found = self.manifest.category(category)
@@ -145,7 +172,11 @@ def read_bundle(path: str | Path) -> tuple[Bundle, tuple[str, ...]]:
                 if file_hash(data) != entry.files.get(name):
                     problems.append(f"{rel} (modified)")
             texts[entry.id][name] = data.decode("utf-8", errors="replace")
-    return Bundle(manifest=manifest, texts=texts), tuple(problems)
+    sources = {}
+    for spec in manifest.specs:
+        with contextlib.suppress(OSError, UnicodeDecodeError):  # absent in older bundles: `specs()` says so
+            sources[spec.id] = (root / SOURCES_DIR / f"{spec.id}.json").read_text(encoding="utf-8")
+    return Bundle(manifest=manifest, texts=texts, sources=sources), tuple(problems)
 
 
 def load_bundle(path: str | Path) -> Bundle:
@@ -200,12 +231,17 @@ def write_bundle(bundle: Bundle, path: str | Path) -> WriteReport:
             changed = [_stage(folder / name, bundle.texts[entry.id][name].encode(), staged) for name in FILES]
             if any(changed):
                 written.append(entry.id)
+        for spec_id, snapshot in sorted(bundle.sources.items()):
+            _stage(root / SOURCES_DIR / f"{spec_id}.json", snapshot.encode(), staged)
         _stage(root / MANIFEST, bundle.manifest.to_json().encode(), staged)  # last: the bundle changes when it does
         for tmp, target in staged:
             os.replace(tmp, target)
         removed = [c.id for c in old.categories if bundle.manifest.category(c.id) is None] if old else []
         for category in removed:
             _remove_category(root, category)
+        for spec in old.specs if old else ():
+            if spec.id not in bundle.sources:
+                (root / SOURCES_DIR / f"{spec.id}.json").unlink(missing_ok=True)
     except OSError as exc:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):

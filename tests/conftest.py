@@ -15,6 +15,25 @@ from typing import Any
 import pytest
 
 
+def _share_cpus() -> None:
+    """Divide the cores among pytest-xdist workers before torch starts its thread pool.
+
+    Two workers (or a worker and the `delib` subprocess it runs) each spinning two OpenMP threads on two
+    cores run 5-10x slower than one thread each. `OMP_NUM_THREADS` is inherited by subprocesses too.
+    """
+    import os
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, cores // workers))
+    if "torch" in sys.modules and "OMP_NUM_THREADS" in os.environ:
+        sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+_share_cpus()
+
+
 @pytest.fixture(scope="session")
 def delib_model_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where tests keep converted copies of the embedded model: pytest's cache dir, which outlives a session.
@@ -40,18 +59,9 @@ def smollm2_tokenizer_dir(delib_model_cache: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def torch_cpu_share() -> int:
-    """Torch CPU threads for this process: the cores divided among pytest-xdist workers.
-
-    Two workers each running two OpenMP threads on two cores spin against each other and run many
-    times slower than one thread each. Returns the thread count in use.
-    """
-    import os
-
+    """Torch CPU threads for this process (see `_share_cpus`)."""
     import torch
 
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
-    if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
     return int(torch.get_num_threads())
 
 

@@ -104,6 +104,19 @@ def test_style_edit_rewrites_every_category_that_shows_it(tmp_path: Path) -> Non
     assert rewritten_categories(before, file_ids(out)) == {"weapons", "insults"}
 
 
+def test_bundle_keeps_the_parsed_spec_it_was_compiled_from(tmp_path: Path) -> None:
+    compile_to([DIALECT_MINI], tmp_path / "a")
+    copy = write_spec(tmp_path, DIALECT_MINI.read_text())  # same content, another path
+    compile_to([copy], tmp_path / "b")
+    snapshot = (tmp_path / "a" / "sources" / "mini.json").read_bytes()
+    assert snapshot == (tmp_path / "b" / "sources" / "mini.json").read_bytes()  # path-independent
+    (spec,) = load_bundle(tmp_path / "a").specs()
+    assert spec == load_clean(DIALECT_MINI) and revision_id(spec) == revision_id(load_clean(DIALECT_MINI))
+    (tmp_path / "a" / "sources" / "mini.json").unlink()
+    with pytest.raises(BundleError, match="no snapshot of spec 'mini'"):
+        load_bundle(tmp_path / "a").specs()
+
+
 def test_removed_category_is_removed(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     compile_to([DIALECT_MINI], out)

@@ -6,7 +6,6 @@ input (bundle, prompt file, column, backend spec, spec revision) or an output fo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from trainer.cli._app import app, err, fail, out
 
 if TYPE_CHECKING:
     from compiler.bundle import Bundle
-    from trainer.generation import Categoriser, GenerationReport
+    from trainer.generation import GenerationRecipe, GenerationReport
 
 
 class _Rates(ProgressColumn):
@@ -81,17 +80,6 @@ def _errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def _categoriser(spec: str | None, bundle: Bundle) -> Categoriser | None:
-    if spec is None:
-        return None
-    from compiler.retrieval import default_index_dir
-    from trainer.generation import RetrieverCategoriser, spec_for_bundle
-
-    the_spec = spec_for_bundle(spec, bundle)
-    return RetrieverCategoriser(the_spec, bundle, index_dir=default_index_dir(the_spec, os.environ),
-                                notify=lambda message: err.print(message, markup=False))
-
-
 def _summary(report: GenerationReport) -> None:
     if report.dry_run:
         categories = ", ".join(f"{name} {n}" for name, n in report.categories.items()) or "none yet"
@@ -127,6 +115,21 @@ def _notes(report: GenerationReport) -> None:
                   markup=False)
 
 
+def run_recipe(recipe: GenerationRecipe, bundle: Bundle, output: Path, *, dry_run: bool = False) -> GenerationReport:
+    """Run a generation recipe with progress bars; Ctrl-C exits 130 saying how to resume."""
+    from trainer.generation import generate_from_recipe
+
+    progress = RichProgress()
+    try:
+        return generate_from_recipe(recipe, bundle, output, progress=progress, dry_run=dry_run,
+                                    notify=lambda message: err.print(message, markup=False))
+    except KeyboardInterrupt:
+        progress.finish()
+        err.print(f"interrupted; finished work is saved in {output}/.work: rerun the same command to resume",
+                  markup=False)
+        raise typer.Exit(130) from None
+
+
 @app.command("generate")
 def generate_cmd(
     bundle_dir: Annotated[Path, typer.Argument(metavar="BUNDLE", help="A compiled bundle folder (delib compile).")],
@@ -151,7 +154,8 @@ def generate_cmd(
     category_column: Annotated[str | None, typer.Option("--category-column", help="Column with the category "
                                                         "(default: `category` when present).")] = None,
     spec: Annotated[str | None, typer.Option("--spec", help="The spec the bundle was compiled from, for routing "
-                                             "rows without a category by retrieval (PATH or PATH@REV).")] = None,
+                                             "rows without a category by retrieval (PATH or PATH@REV); "
+                                             "default: the bundle's own copy of it.")] = None,
     skip_uncategorised: Annotated[bool, typer.Option("--skip-uncategorised", help="Skip prompts retrieval "
                                                      "cannot route confidently.")] = False,
     judge_malformed: Annotated[bool, typer.Option("--judge-malformed", help="Also judge completions that "
@@ -161,34 +165,23 @@ def generate_cmd(
     """Sample N completions per prompt under its category's system prompt, grade each with the spec-aware
     judge k times (minimum), and keep the best above the threshold as SFT data, without the system prompt.
 
-    Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), dataset/ and README.md.
-    Interrupted or changed runs resume: finished work is reused, only stale categories are redone.
+    Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), dataset/, README.md, and
+    generation.json + bundle/ (how the data was made, for `delib retrain`). Interrupted or changed runs
+    resume: finished work is reused, only stale categories are redone.
     """
     from compiler.bundle import load_bundle
-    from trainer.generation import GenerationConfig, LazyBackend, read_prompts, run_generation
+    from trainer.generation import GenerationConfig, GenerationRecipe, PromptSource
     from trainer.judging import JudgeConfig
 
     with _errors():
         bundle = load_bundle(bundle_dir)
-        rows = read_prompts(prompts, prompt_column=prompt_column, category_column=category_column, limit=limit)
-        generator = LazyBackend(backend)
-        grader = generator if judge.strip() == generator.spec else LazyBackend(judge)
         config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
                                   max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
                                   judge=JudgeConfig(runs=judge_runs), judge_malformed=judge_malformed,
                                   skip_uncategorised=skip_uncategorised)
-        progress = RichProgress()
-        try:
-            report = run_generation(config, bundle, rows, output, generator, grader,
-                                    categoriser=_categoriser(spec, bundle), progress=progress, dry_run=dry_run)
-        except KeyboardInterrupt:
-            progress.finish()
-            err.print(f"interrupted; finished work is saved in {output}/.work: rerun the same command to resume",
-                      markup=False)
-            raise typer.Exit(130) from None
-        finally:
-            generator.close()
-            grader.close()
+        recipe = GenerationRecipe(config=config, backend=backend, judge=judge, spec=spec, prompts=PromptSource(
+            path=str(prompts.resolve()), prompt_column=prompt_column, category_column=category_column, limit=limit))
+        report = run_recipe(recipe, bundle, output, dry_run=dry_run)
     _notes(report)
     _summary(report)
     if not report.dry_run and report.errors:

@@ -14,7 +14,8 @@ resumes, an unchanged rerun makes no model call, and after a spec change only st
 
 Outputs in OUT: `data.jsonl` (kept rows, TRL conversational prompt-completion format plus provenance),
 `candidates.jsonl` (every candidate), `dataset/` (`datasets.DatasetDict`: `train`, `candidates`) and
-`README.md` (the dataset card).
+`README.md` (the dataset card); `generate_from_recipe` adds `generation.json` (the recipe) and `bundle/`
+(a copy of the bundle used), which `delib retrain` reads.
 
 Errors: `PromptFileError` (unreadable prompts), `RoutingError` (rows without a usable category),
 `WorkLogError` (the output folder cannot be used); backends raise `trainer.backends.BackendError`.
@@ -26,6 +27,15 @@ from trainer.generation._lazy import LazyBackend, check_spec, expected_model_id
 from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET
 from trainer.generation._progress import NullProgress, Progress
 from trainer.generation._prompts import PromptFileError, PromptRow, read_prompts
+from trainer.generation._recipe import (
+    BUNDLE_COPY,
+    RECIPE,
+    GenerationRecipe,
+    PromptSource,
+    categoriser_for,
+    generate_from_recipe,
+    read_recipe,
+)
 from trainer.generation._records import Candidate, Judgement, Sampling, Status
 from trainer.generation._report import Counts, GenerationReport, Usage
 from trainer.generation._routing import (
@@ -40,6 +50,13 @@ from trainer.generation._run import CANDIDATE_LOG, WORK_DIR, candidate_log, run_
 from trainer.generation._worklog import WorkLog, WorkLogError, read_jsonl
 
 __all__ = [
+    "BUNDLE_COPY",
+    "RECIPE",
+    "GenerationRecipe",
+    "PromptSource",
+    "categoriser_for",
+    "generate_from_recipe",
+    "read_recipe",
     "CANDIDATES",
     "CANDIDATE_LOG",
     "CARD",

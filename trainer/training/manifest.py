@@ -62,6 +62,7 @@ class RunManifest(BaseModel):
     data: DataSource = Field(description="The training data and its fingerprint.")
     base_model: ModelSource = Field(description="The model the run started from, and how it was loaded.")
     parent_run: str | None = Field(None, description="The run whose final model this run started from.")
+    bundle: str | None = Field(None, description="RL: the copy of the bundle (rubrics, spec snapshot) rewarded with.")
     config: SFTStageConfig | RLStageConfig = Field(description="The stage config of the latest (re)start.")
     trl_overrides: dict[str, str] = Field(default_factory=dict, description="`--trl-arg` overrides, as given.")
     chat_template: TemplateRecord = Field(description="The chat template trained with.")

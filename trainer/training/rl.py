@@ -14,6 +14,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from compiler.bundle import write_bundle
+from trainer.training._dist import is_main_process
 from trainer.training._lifecycle import RunResult, execute, prepare_folder, start_manifest
 from trainer.training._trl_args import grpo_config
 from trainer.training.chat_templates import use_chat_template
@@ -70,6 +72,9 @@ def train_rl(
                               callbacks=list(callbacks))
         prepare_folder(layout, plan)
         manifest = start_manifest("rl", plan, config, overrides, data_source, source, template, compiled.revision)
+        manifest = manifest.model_copy(update={"bundle": str(layout.bundle)})
+        if is_main_process():
+            write_bundle(compiled, layout.bundle)
         done = execute(layout, plan, manifest, trainer, lora=config.lora is not None)
     return RunResult(layout.root, "resumed" if plan.action == "resume" else "trained", done)
 

@@ -4,6 +4,7 @@
     RUN/checkpoints/        TRL checkpoints, `checkpoint-<step>/` (the newest two are kept)
     RUN/adapter/            the LoRA adapter, for LoRA runs
     RUN/final/              the final model (LoRA merged), tokenizer and chat template: `hf:RUN/final`
+    RUN/bundle/             RL runs: a copy of the bundle whose judge rewarded it (with its spec snapshot)
 
 Rerunning the same command on an interrupted or failed run resumes from its newest complete
 checkpoint; on a completed run it does nothing (unless `force`, which starts over). A run folder is
@@ -25,6 +26,7 @@ MANIFEST = "run.json"
 CHECKPOINTS = "checkpoints"
 FINAL = "final"
 ADAPTER = "adapter"
+BUNDLE = "bundle"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 _COMPLETE_MARK = "trainer_state.json"
 """Written by transformers at the end of a checkpoint save: a checkpoint without it is incomplete."""
@@ -51,6 +53,10 @@ class RunLayout:
     @property
     def adapter(self) -> Path:
         return self.root / ADAPTER
+
+    @property
+    def bundle(self) -> Path:
+        return self.root / BUNDLE
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,10 +17,11 @@ from typing import Any
 import pytest
 
 from compiler import write_bundle
+from compiler.bundle import load_bundle
 from tests.trainer.generation.gen_helpers import GUN, KILL, ROAST
 from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
 from trainer.cli import main
-from trainer.generation import candidate_log, read_jsonl
+from trainer.generation import candidate_log, read_jsonl, read_recipe
 
 DELIB = str(Path(sys.executable).parent / "delib")
 
@@ -76,8 +78,11 @@ def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: 
         args += ["--prompt-column", "text"]
     elif case == "bad_backend":
         args[args.index("--backend") + 1] = "gpt4"
-    elif case == "no_category":
+    elif case == "no_category":  # a bundle without its spec snapshot (older delib), and no --spec
         prompts_file(tmp_path, category=False)
+        shutil.copytree(bundle_dir, tmp_path / "old-bundle")
+        shutil.rmtree(tmp_path / "old-bundle" / "sources")
+        args[0] = str(tmp_path / "old-bundle")
     elif case == "unknown_category":
         prompts.write_text(json.dumps({"prompt": "x", "category": "nope"}) + "\n")
     elif case == "wrong_spec":
@@ -103,8 +108,27 @@ def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, monkeypatch: py
     assert "6 units: 0 cached, 6 to generate, 0 to judge again" in err and "total" in stdout
     assert len(read_jsonl(out / "candidates.jsonl")) == 6 and read_jsonl(out / "data.jsonl") == []  # echo: no format
     assert (out / "README.md").exists() and (out / "dataset" / "dataset_dict.json").exists()
+    recipe = read_recipe(out)
+    assert recipe is not None and recipe.backend == recipe.judge == "fake" and recipe.config.samples == 2
+    assert recipe.prompts.path == str((tmp_path / "prompts.jsonl").resolve())
+    assert load_bundle(out / "bundle").manifest == load_bundle(bundle_dir).manifest  # the bundle used, copied
     code, stdout, _ = delib(monkeypatch, capsys, *base, "--dry-run", "--samples", "3")
     assert code == 0 and "3 prompts (0 still to route by retrieval), 9 units: 6 cached, 3 to generate" in stdout
+    assert read_recipe(out).config.samples == 2  # type: ignore[union-attr]  # a dry run records nothing
+
+
+@pytest.mark.slow
+def test_prompts_without_category_are_routed_by_the_bundles_own_spec(
+        tmp_path: Path, bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        delib_model_cache: Path) -> None:
+    monkeypatch.setenv("DELIB_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    code, _, err = delib(monkeypatch, capsys, str(bundle_dir), "--prompts", str(prompts_file(tmp_path, category=False)),
+                         "-o", str(out), "--backend", "fake", "--judge", "fake", "--samples", "1")
+    assert code == 0, err
+    rows = read_jsonl(out / "candidates.jsonl")
+    routed = {row["prompt"][0]["content"].split(" (#")[0]: row["category"] for row in rows}  # type: ignore[index]
+    assert routed == {KILL: "weapons", ROAST: "insults", GUN: "weapons"}
 
 
 def _slow_script(fake: ModuleType, delay: float) -> Any:
