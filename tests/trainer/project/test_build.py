@@ -1,0 +1,163 @@
+"""`delib init`, `delib build`, `delib status`: the whole pipeline as an incremental build, on the tiny
+Llama (training) and a local fake OpenAI-compatible server (generation and judging, over real HTTP)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import tomllib
+
+from tests.paths import POLICIES
+from tests.trainer.judging.helpers import completion, verdict_json
+from tests.trainer.retrain.conftest import edit_privacy
+from trainer.cli import main
+from trainer.project import TEMPLATE, ProjectError, build, load_project, status
+from trainer.project.config import Project
+from trainer.training import read_manifest
+
+CATEGORIES = ("violence", "privacy", "cyber")
+
+
+def delib(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.argv", ["delib", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def _script(fake: ModuleType) -> Any:
+    def reply(request: Any) -> Any:
+        body = request.body
+        if "logprobs" in body:
+            return fake.chat_reply("5", top_logprobs=[("5", -0.05)])
+        if "response_format" in body:
+            return fake.chat_reply(verdict_json(5))
+        return fake.chat_reply(completion(answer=body["messages"][-1]["content"]))
+
+    return reply
+
+
+def _generation_requests(server: Any) -> list[str]:
+    return [r.body["messages"][-1]["content"] for r in server.chat_requests
+            if "logprobs" not in r.body and "response_format" not in r.body]
+
+
+def _project(root: Path, url: str, model_dir: Path) -> Path:
+    shutil.copytree(POLICIES, root / "policies")
+    rows = [{"prompt": f"Question {i} about {c}?", "category": c} for c in CATEGORIES for i in range(2)]
+    (root / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    backend = f"openai:{url}#fake-model"
+    (root / "delib.toml").write_text(f'''
+[spec]
+paths = ["policies"]
+tokenizer = "approx"
+
+[backends]
+generator = "{backend}"
+judge = "{backend}"
+
+[generate]
+prompts = "prompts.jsonl"
+samples = 2
+judge_runs = 1
+batch_size = 6
+
+[sft]
+model = "hf:{model_dir}"
+max_steps = 1
+batch_size = 2
+max_length = 256
+learning_rate = 1e-3
+bf16 = false
+
+[rl]
+max_steps = 1
+batch_size = 2
+num_generations = 2
+max_completion_length = 8
+bf16 = false
+
+[eval]
+limit = 3
+max_new_tokens = 8
+''', encoding="utf-8")
+    return root / "delib.toml"
+
+
+def test_template_is_valid_and_documents_every_table() -> None:
+    project = Project(root=Path("."), **tomllib.loads(TEMPLATE))
+    assert project == Project(root=Path("."))  # the template shows the defaults
+    for table in ("[spec]", "[build]", "[backends]", "[generate]", "[sft]", "[rl]", "[eval]"):
+        assert table in TEMPLATE
+
+
+def test_init_writes_the_template_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = delib(monkeypatch, capsys, "init", str(tmp_path))
+    assert code == 0 and (tmp_path / "delib.toml").read_text() == TEMPLATE
+    code, _, err = delib(monkeypatch, capsys, "init", str(tmp_path))
+    assert code == 2 and "exists already" in err
+    assert delib(monkeypatch, capsys, "init", str(tmp_path), "--force")[0] == 0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[spec\n", "invalid TOML"),
+    ("[sft]\nmax_stepz = 3\n", "sft.max_stepz: Extra inputs are not permitted"),
+    ("[build]\nstages = ['lint', 'deploy']\n", "build.stages.1: Input should be"),
+])
+def test_bad_project_files_exit_2(text: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "delib.toml").write_text(text)
+    with pytest.raises(ProjectError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        load_project(tmp_path)
+    for command in ("build", "status"):
+        code, _, err = delib(monkeypatch, capsys, command, "-C", str(tmp_path))
+        assert code == 2 and message in err and "Traceback" not in err
+    code, _, err = delib(monkeypatch, capsys, "status", "-C", str(tmp_path / "nowhere"))
+    assert code == 2 and "no project file" in err and "delib init" in err
+
+
+def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
+        tmp_path: Path, tiny_model_dir: Path, fake_openai: ModuleType, fake_openai_server: Any,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    server = fake_openai_server(_script(fake_openai))
+    project = load_project(_project(tmp_path, server.url, tiny_model_dir))
+    assert {s.state for s in status(project)} <= {"never built", "blocked"}
+
+    first = build(project, echo=lambda _: None)
+    assert [s.stage for s in first] == ["lint", "compile", "generate", "sft", "rl", "eval"]
+    out = tmp_path / "build"
+    state = json.loads((out / "build.json").read_text())["stages"]
+    sft_run, rl_run = Path(state["sft"]["outputs"]["run"]), Path(state["rl"]["outputs"]["run"])
+    assert (rl_run / "final" / "config.json").is_file() and Path(state["eval"]["outputs"]["report"]).is_file()
+    assert len(_generation_requests(server)) == 12  # 6 prompts x 2 samples
+    code, stdout, _ = delib(monkeypatch, capsys, "status", "-C", str(tmp_path))
+    assert code == 0 and stdout.count("up to date") == 6
+
+    # Nothing changed: nothing runs, no model is called.
+    before = len(server.chat_requests)
+    lines: list[str] = []
+    build(project, echo=lines.append)
+    assert all(line.endswith(")") and ": up to date (" in line for line in lines)
+    assert len(server.chat_requests) == before
+
+    # One category edited: status says why; the build regenerates only that category's prompts and
+    # continues SFT from the previous run.
+    edit_privacy(tmp_path / "policies")
+    code, stdout, _ = delib(monkeypatch, capsys, "status", "-C", str(tmp_path))
+    assert code == 1 and "stale" in stdout and "files" in stdout and "revisions" in stdout
+    sent = len(_generation_requests(server))
+    build(project, echo=lambda _: None)
+    regenerated = _generation_requests(server)[sent:]
+    assert sorted(regenerated) == sorted(f"Question {i} about privacy?" for i in range(2) for _ in range(2))
+    state = json.loads((out / "build.json").read_text())["stages"]
+    new_sft = Path(state["sft"]["outputs"]["run"])
+    manifest = read_manifest(new_sft / "run.json")
+    assert new_sft != sft_run and manifest is not None and manifest.parent_run == str(sft_run)
+    assert Path(state["rl"]["outputs"]["run"]) != rl_run

@@ -1,0 +1,94 @@
+"""Project commands: `delib init` (write a documented delib.toml), `delib build` (run the pipeline,
+skipping up-to-date stages) and `delib status` (which stages are stale, and why).
+
+Exit codes: 0 done (status: everything up to date); 1 a stage failed while running (build; rerun to
+resume), or some stage is stale (status); 2 bad input (project file, specs, prompts, backends)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from trainer.cli._app import app, err, fail, out
+from trainer.cli._generate_cmds import RichProgress
+from trainer.cli._generate_cmds import _errors as generation_errors
+from trainer.cli._train_cmds import _errors as training_errors
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="The project file, or the folder holding "
+                                          "delib.toml.")]
+
+
+@app.command("init")
+def init_cmd(
+    folder: Annotated[Path, typer.Argument(help="Where to write delib.toml.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing delib.toml.")] = False,
+) -> None:
+    """Write a documented delib.toml: specs, prompts, backends, models, output folder and every stage's settings."""
+    from trainer.generation._worklog import WorkLogError, write_atomic
+    from trainer.project import PROJECT_FILE, TEMPLATE
+
+    target = folder / PROJECT_FILE
+    if target.exists() and not force:
+        fail(f"{target} exists already\n  hint: edit it, or pass --force to overwrite it with the template")
+    try:
+        write_atomic(target, TEMPLATE)
+    except WorkLogError as exc:
+        fail(str(exc))
+    out.print(f"wrote {target}: edit [spec].paths and [generate].prompts, then run `delib build`", markup=False)
+
+
+def _stage_names(text: str | None) -> list[str]:
+    from trainer.project import STAGES
+
+    names = [s.strip() for s in (text or "").split(",") if s.strip()]
+    unknown = [s for s in names if s not in STAGES]
+    if unknown:
+        fail(f"unknown stage {unknown[0]!r}\n  hint: stages are {', '.join(STAGES)}")
+    return names
+
+
+@app.command("build")
+def build_cmd(
+    project: ProjectOpt = Path("."),
+    until: Annotated[str | None, typer.Option("--until", help="Stop after this stage (e.g. generate).")] = None,
+    force: Annotated[str | None, typer.Option("--force", help="Rerun these stages even if up to date "
+                                              "(comma-separated).")] = None,
+) -> None:
+    """Run lint -> compile -> generate -> sft -> rl -> eval, skipping stages whose inputs did not change.
+
+    State is kept in OUT/build.json; an interrupted build resumes (data and runs resume where they stopped).
+    """
+    from trainer.project import build, load_project
+
+    with generation_errors(), training_errors():
+        loaded = load_project(project)
+        try:
+            build(loaded, only=_stage_names(until) or None, force=_stage_names(force),  # type: ignore[arg-type]
+                  echo=lambda line: out.print(line, markup=False, soft_wrap=True), progress=RichProgress())
+        except KeyboardInterrupt:
+            err.print("interrupted; rerun `delib build` to resume", markup=False)
+            raise typer.Exit(130) from None
+    out.print(f"build finished; state in {loaded.out / 'build.json'}", markup=False)
+
+
+@app.command("status")
+def status_cmd(project: ProjectOpt = Path(".")) -> None:
+    """Show each stage of the project's build: up to date, stale (and which inputs changed), or never built.
+
+    Exit 0 when everything enabled is up to date, 1 otherwise."""
+    from trainer.project import load_project, status
+
+    with generation_errors(), training_errors():
+        states = status(load_project(project))
+    table = Table(title=f"{project}")
+    for column in ("stage", "state", "why / last result"):
+        table.add_column(column)
+    colours = {"up to date": "green", "stale": "yellow", "never built": "yellow", "blocked": "dim", "disabled": "dim"}
+    for s in states:
+        table.add_row(s.stage, f"[{colours[s.state]}]{s.state}[/]", s.why)
+    out.print(table)
+    if any(s.state not in ("up to date", "disabled") for s in states):
+        raise typer.Exit(1)

@@ -1,0 +1,12 @@
+"""Projects: `delib.toml` and the incremental build of the whole pipeline (`delib init`, `build`, `status`).
+
+    project = load_project("delib.toml")
+    status(project)      # [StageStatus("lint", "up to date", ...), StageStatus("generate", "stale", "changed: ...")]
+    build(project)       # lint -> compile -> generate -> sft -> rl -> eval, skipping up-to-date stages
+"""
+
+from trainer.project.build import StageStatus, build, status
+from trainer.project.config import PROJECT_FILE, STAGES, TEMPLATE, Project, ProjectError, load_project
+
+__all__ = ["PROJECT_FILE", "STAGES", "TEMPLATE", "Project", "ProjectError", "StageStatus", "build", "load_project",
+           "status"]

@@ -1,0 +1,206 @@
+"""`delib.toml`: a project file that runs the whole pipeline as one incremental build (`delib build`).
+
+Every table maps onto the settings of one stage; paths are relative to the file's folder. `delib init`
+writes `TEMPLATE` (every key documented, defaults shown); a missing table or key takes its default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import tomllib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from trainer.generation import GenerationConfig
+from trainer.judging import JudgeConfig
+from trainer.training import RLStageConfig, SFTStageConfig
+from trainer.training.errors import TrainingError
+
+PROJECT_FILE = "delib.toml"
+StageName = Literal["lint", "compile", "generate", "sft", "rl", "eval"]
+STAGES: tuple[StageName, ...] = ("lint", "compile", "generate", "sft", "rl", "eval")
+
+
+class ProjectError(TrainingError):
+    """The project file is missing, unreadable or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SpecSection(_Section):
+    paths: tuple[str, ...] = Field(("policies",), description="Spec files or folders, compiled into one bundle.")
+    templates: str | None = Field(None, description="Template folder or built-in profile (`compact`).")
+    tokenizer: str | None = Field(None, description="Tokenizer for token counts, or `approx`.")
+
+
+class BuildSection(_Section):
+    out: str = Field("build", description="Where the bundle, data, runs and reports go.")
+    stages: tuple[StageName, ...] = Field(STAGES, description="The stages to run, in pipeline order.")
+    continue_training: bool = Field(True, description="A rebuilt SFT stage starts from the previous SFT run.")
+
+
+class BackendsSection(_Section):
+    generator: str = Field("embedded", description="Backend that writes reasoning + answers for the data.")
+    judge: str = Field("embedded", description="Backend of the spec-aware judge (data filter, RL reward, eval).")
+
+
+class GenerateSection(_Section):
+    prompts: str = Field("prompts.jsonl", description="Prompt file (JSONL, CSV, parquet) or dataset folder.")
+    prompt_column: str = "prompt"
+    category_column: str | None = None
+    limit: int | None = Field(None, ge=0)
+    samples: int = Field(4, ge=1)
+    judge_runs: int = Field(3, ge=1)
+    threshold: float = Field(4.0, ge=1.0, le=5.0)
+    temperature: float = Field(0.8, ge=0.0)
+    max_new_tokens: int = Field(512, ge=1)
+    judge_tokens: int = Field(256, ge=1)
+    seed: int | None = 0
+    batch_size: int = Field(8, ge=1)
+    judge_malformed: bool = False
+    skip_uncategorised: bool = False
+
+    def config(self) -> GenerationConfig:
+        return GenerationConfig(samples=self.samples, threshold=self.threshold, temperature=self.temperature,
+                                max_new_tokens=self.max_new_tokens, seed=self.seed, batch_size=self.batch_size,
+                                judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.judge_tokens),
+                                judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised)
+
+
+class EvalSection(_Section):
+    prompts: str | None = Field(None, description="Eval prompts (JSONL/CSV); default: the generation prompts.")
+    limit: int | None = Field(None, ge=1)
+    max_new_tokens: int = Field(256, ge=1)
+    judge_runs: int = Field(1, ge=1)
+    compare_base: bool = Field(True, description="Also evaluate the base model, side by side.")
+    seed: int = 0
+
+
+class RLSection(RLStageConfig):
+    """`RLStageConfig` without `model` (the stage trains the SFT run), plus the prompts."""
+
+    prompts: str | None = Field(None, description="RL prompts (JSONL with category); default: the generation "
+                                                  "prompts with the categories generation routed them to.")
+
+    def config(self, model: str, judge: str) -> RLStageConfig:
+        fields = self.model_dump(exclude={"prompts", "model"})
+        if "judge" not in self.rewards.model_fields_set:
+            fields["rewards"]["judge"] = judge
+        return RLStageConfig(**fields, model=model)
+
+
+class Project(_Section):
+    """A parsed `delib.toml` and the folder its paths are relative to."""
+
+    root: Path = Field(description="The folder holding the project file.")
+    spec: SpecSection = SpecSection()
+    build: BuildSection = BuildSection()
+    backends: BackendsSection = BackendsSection()
+    generate: GenerateSection = GenerateSection()
+    sft: SFTStageConfig = SFTStageConfig()
+    rl: RLSection = RLSection()
+    eval: EvalSection = EvalSection()
+
+    def path(self, value: str) -> Path:
+        """A project path, resolved against the project folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def out(self) -> Path:
+        return self.path(self.build.out)
+
+    @property
+    def spec_refs(self) -> list[str]:
+        return [str(self.path(p)) for p in self.spec.paths]
+
+
+def load_project(path: str | Path) -> Project:
+    """The project at `path` (a `delib.toml` or the folder holding one). Raises `ProjectError`."""
+    file = Path(path)
+    file = file / PROJECT_FILE if file.is_dir() else file
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{file}: no project file", "create one with `delib init`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{file}: cannot read the project file: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{file}: invalid TOML: {exc}", "fix the syntax (see `delib init` for a template)") from exc
+    try:
+        return Project(root=file.parent.resolve(), **data)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ProjectError(f"{file}: {where}: {problem['msg']}",
+                           "see the documented template `delib init` writes, or the README") from exc
+
+
+TEMPLATE = '''# delib.toml: the deliberative project file. `delib build` runs the pipeline
+#   lint -> compile -> generate -> sft -> rl -> eval
+# skipping every stage whose inputs (content hashes) did not change; `delib status` says what is stale and why.
+# Paths are relative to this file. Every key is optional; the values shown are the defaults unless noted.
+
+[spec]
+paths = ["policies"]          # spec files or folders (compiled into one bundle)
+# templates = "compact"       # template folder, or the built-in `compact` profile for small-context models
+# tokenizer = "approx"        # token counts: a tokenizer folder or `approx` (default: the embedded SmolLM2's)
+
+[build]
+out = "build"                 # bundle/, data/, runs/, eval/ and build.json (the build state) go here
+stages = ["lint", "compile", "generate", "sft", "rl", "eval"]
+continue_training = true      # after a spec change, SFT continues from the previous SFT run (as `delib retrain`)
+
+[backends]                    # `embedded`, `hf:PATH`, or `openai:URL[,URL2][#MODEL]` for vLLM/TGI/llama.cpp/ollama
+generator = "embedded"
+judge = "embedded"
+
+[generate]                    # `delib generate`: N samples per prompt, judged k times (minimum), best kept
+prompts = "prompts.jsonl"     # JSONL/CSV/parquet; rows without `category` are routed by retrieval
+# prompt_column = "prompt"
+# category_column = "category"
+# limit = 100                 # only the first N prompts
+samples = 4
+judge_runs = 3
+threshold = 4.0               # keep candidates the judge scores >= this (1..5)
+temperature = 0.8
+max_new_tokens = 512
+judge_tokens = 256            # token limit of each judge verdict
+seed = 0
+batch_size = 8
+
+[sft]                         # `delib train sft` (TRL SFTTrainer), loss on the completion only
+model = "embedded"            # `embedded`, `hf:PATH` or a run folder
+# max_steps = 100             # overrides epochs
+epochs = 1.0
+learning_rate = 2e-5
+batch_size = 4
+max_length = 2048
+save_steps = 100
+# [sft.lora]                  # LoRA instead of full fine-tuning (merged into final/)
+# r = 16
+# alpha = 32
+
+[rl]                          # `delib train rl` (TRL GRPOTrainer), the judge (reasoning hidden) as reward
+# prompts = "rl_prompts.jsonl"  # default: the generation prompts, with the categories generation routed them to
+# max_steps = 50
+learning_rate = 1e-6
+batch_size = 2
+num_generations = 4
+max_completion_length = 512
+save_steps = 50
+# [rl.rewards]                # judge defaults to [backends].judge
+# w_judge = 1.0
+# w_format = 0.2
+# w_cite = 0.2
+
+[eval]                        # `delib eval`: the trained model answers without the spec; the judge grades
+# prompts = "eval.jsonl"      # default: the generation prompts
+# limit = 50
+max_new_tokens = 256
+judge_runs = 1
+compare_base = true           # evaluate the base model too, side by side
+'''
