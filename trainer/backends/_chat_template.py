@@ -21,8 +21,9 @@ _SYSTEM_SENTINEL = "\x00deliberative-system-sentinel\x00"
 def render_chat(tokenizer: Any, conversation: Sequence[ChatMessage], *, add_generation_prompt: bool = True) -> str:
     """The conversation as the prompt text the model sees (special tokens included, not tokenized).
 
-    With `add_generation_prompt`, the text ends with the header of an assistant turn. Raises
-    `BackendError` when the tokenizer has no chat template or the template rejects the conversation.
+    With `add_generation_prompt`, the text ends with the header of an assistant turn; a conversation that
+    ends with an assistant message instead ends inside that message, so the model continues it (prefill).
+    Raises `BackendError` when the tokenizer has no chat template or the template rejects the conversation.
     """
     if not getattr(tokenizer, "chat_template", None):
         name = getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
@@ -30,9 +31,11 @@ def render_chat(tokenizer: Any, conversation: Sequence[ChatMessage], *, add_gene
             f"tokenizer {name!r} has no chat template; use an instruction-tuned model or save a tokenizer "
             "with `chat_template` set"
         )
+    prefill = add_generation_prompt and bool(conversation) and conversation[-1]["role"] == "assistant"
     try:
         text = tokenizer.apply_chat_template(
-            [dict(m) for m in conversation], tokenize=False, add_generation_prompt=add_generation_prompt
+            [dict(m) for m in conversation], tokenize=False,
+            add_generation_prompt=add_generation_prompt and not prefill, continue_final_message=prefill,
         )
     except Exception as exc:  # jinja errors from the template itself, e.g. raise_exception("roles must alternate")
         roles = ", ".join(m["role"] for m in conversation)

@@ -161,6 +161,8 @@ class OpenAIBackend:
         }
         if params.seed is not None:
             request["seed"] = params.seed
+        if conversation and conversation[-1]["role"] == "assistant":  # prefill: continue the final message
+            request["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
         if params.stop:
             request["stop"] = list(params.stop)
         schema = None if json_schema is None or self._schema_rejected else dict(json_schema)
@@ -192,14 +194,18 @@ class OpenAIBackend:
         prefix: str,
         choices: Sequence[str],
     ) -> dict[str, float] | None:
+        prefill = bool(conversation) and conversation[-1]["role"] == "assistant"
         request: dict[str, Any] = {
             "model": self.model,
-            "messages": _with_answer_prefix(conversation, prefix),
+            "messages": _prefilled(conversation, prefix) if prefill else _with_answer_prefix(conversation, prefix),
             "temperature": 0.0,
             "max_tokens": 1,
             "logprobs": True,
             "top_logprobs": 20,
         }
+
+        if prefill:
+            request["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
 
         def parse(response: Any) -> dict[str, float] | None:
             logprobs = response.choices[0].logprobs
@@ -329,6 +335,13 @@ class _Clients:
     def pick(self, n: int) -> tuple[str, openai.AsyncOpenAI]:
         index = n % len(self._clients)
         return self._backend.base_urls[index], self._clients[index]
+
+
+def _prefilled(conversation: Conversation, prefix: str) -> list[dict[str, str]]:
+    """The conversation with `prefix` appended to its final (assistant) message, which the server continues."""
+    messages = [{"role": m["role"], "content": m["content"]} for m in conversation]
+    messages[-1]["content"] += prefix
+    return messages
 
 
 def _with_answer_prefix(conversation: Conversation, prefix: str) -> list[dict[str, str]]:

@@ -34,6 +34,10 @@ class GenerationConfig(BaseModel):
     judge_malformed: bool = False
     """Also judge completions that cannot be kept (not in the format, or truncated): more judge calls, but
     scores for every candidate of the preference data. Off: they are rejected without a judge call."""
+    guided: bool = False
+    """Write completions in the format step by step (reasoning, decision by probability, answer), for models
+    too small to follow it unaided (`trainer.generation._guided`); needs a backend that continues a prefilled
+    assistant message (local backends, vLLM, llama.cpp server)."""
     skip_uncategorised: bool = False
     """Skip prompts that retrieval could not route confidently; off: they go to their best-scoring category,
     flagged `uncategorised` in the output so they can be filtered later."""

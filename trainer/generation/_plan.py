@@ -89,8 +89,8 @@ def units_of(rows: Sequence[RoutedRow], config: GenerationConfig, bundle: Bundle
         rubric = rubric_hash(bundle, row.category, config.judge.show_reasoning)
         for index in range(config.samples):
             sampling = Sampling.of(config.sampling(index))
-            key = unit_key(row.key, bundle.category_hash(row.category), system, generator,
-                           sampling.model_dump(mode="json"), index)
+            how = sampling.model_dump(mode="json") | ({"guided": True} if config.guided else {})
+            key = unit_key(row.key, bundle.category_hash(row.category), system, generator, how, index)
             units.append(Unit(key=key, judge_key=judge_key(key, judge, config.judge, rubric), row=row,
                               sample_index=index, sampling=sampling))
     return units

@@ -22,6 +22,7 @@ from compiler.format import parse_completion
 from trainer.backends import ChatBackend, ChatMessage, Generation
 from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
+from trainer.generation._guided import guided_generate
 from trainer.generation._outputs import write_outputs
 from trainer.generation._plan import Plan, Unit, dedupe, make_plan, needs_judging, template_hash, text_hash
 from trainer.generation._progress import NullProgress, Progress
@@ -86,7 +87,9 @@ class _Runner:
         for index, group in groups.items():
             conversations = [[ChatMessage(role="system", content=self.bundle.system_prompt(u.row.category)),
                               *u.row.prompt] for u in group]
-            out = self.backend.generate(conversations, self.config.sampling(index or 0))
+            params = self.config.sampling(index or 0)
+            out = guided_generate(self.backend, conversations, params) if self.config.guided else \
+                self.backend.generate(conversations, params)
             if len(out) != len(group):
                 out = [Generation(text="", prompt_tokens=0, completion_tokens=0, finish_reason="error",
                                   error=f"the backend returned {len(out)} generations for {len(group)}")] * len(group)

@@ -62,12 +62,14 @@ class GenerateSection(_Section):
     batch_size: int = Field(8, ge=1)
     judge_malformed: bool = False
     skip_uncategorised: bool = False
+    guided: bool = False
 
     def config(self) -> GenerationConfig:
         return GenerationConfig(samples=self.samples, threshold=self.threshold, temperature=self.temperature,
                                 max_new_tokens=self.max_new_tokens, seed=self.seed, batch_size=self.batch_size,
                                 judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.judge_tokens),
-                                judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised)
+                                judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised,
+                                guided=self.guided)
 
 
 class EvalSection(_Section):
@@ -171,6 +173,7 @@ max_new_tokens = 512
 judge_tokens = 256            # token limit of each judge verdict
 seed = 0
 batch_size = 8
+guided = false                # write the format step by step (for models too small to follow it unaided)
 
 [sft]                         # `delib train sft` (TRL SFTTrainer), loss on the completion only
 model = "embedded"            # `embedded`, `hf:PATH` or a run folder
