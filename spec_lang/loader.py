@@ -186,8 +186,9 @@ def load_spec(ref: SpecRef | str) -> Spec:
 
 
 def expand(paths: list[str]) -> list[SpecRef]:
-    """Files as given; folders -> their `*.md` files, recursively, skipping README/CHANGELOG/LICENSE and
-    `examples/` folders (footnote bodies). Missing paths are returned as-is so reading reports them."""
+    """Files as given; folders -> their `*.md` files, recursively, skipping README/CHANGELOG/LICENSE,
+    `examples/` folders (footnote bodies) and folders whose name starts with `_` or `.` (specs meant to be
+    named on their own). Missing paths are returned as-is so reading reports them."""
     out: list[SpecRef] = []
     for text in paths:
         ref = parse_ref(text)
@@ -195,7 +196,9 @@ def expand(paths: list[str]) -> list[SpecRef]:
         if ref.rev is None and path.is_dir():
             for file in sorted(path.rglob("*.md")):
                 rel_parts = file.relative_to(path).parts
-                if file.name.lower() in SKIPPED_NAMES or "examples" in rel_parts[:-1]:
+                folders = rel_parts[:-1]
+                if file.name.lower() in SKIPPED_NAMES or "examples" in folders or \
+                        any(f.startswith(("_", ".")) for f in folders):
                     continue
                 out.append(SpecRef(str(file)))
         else:

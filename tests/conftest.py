@@ -130,3 +130,22 @@ def fake_openai_server(fake_openai: ModuleType) -> Iterator[Callable[..., Any]]:
 # ----------------------------------------------------------------------------------------------------------------
 # End of the model backends block.
 # ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def delib_cli(monkeypatch: pytest.MonkeyPatch,
+              capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run the real `delib` entry point (its error mapping included) in-process: `(exit code, stdout, stderr)`."""
+    from trainer.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["delib", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

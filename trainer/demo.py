@@ -1,7 +1,7 @@
 """`make demo`: the whole pipeline on the embedded defaults, on this CPU, in minutes.
 
 It lints the policies and the latest Model Spec, then writes a small project into `build/demo/` (a
-`delib.toml` over `policies/examples/demo.md` and eight XSTest prompts, four safe and four unsafe) and runs
+`delib.toml` over `policies/_demo/demo.md` and eight XSTest prompts, four safe and four unsafe) and runs
 `delib build` on it: lint -> compile -> generate -> SFT -> a few RL steps -> evaluation, with SmolLM2-135M as
 generator, judge and student and MiniLM for retrieval. Finally it loads the trained checkpoint with `hf:PATH`
 and chats with it. Rerunning skips every stage that is up to date.
@@ -26,7 +26,7 @@ from spec_lang import expand, has_errors, load, spec_stats
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
-DEMO_POLICY = POLICIES / "examples" / "demo.md"
+DEMO_POLICY = POLICIES / "_demo" / "demo.md"
 SHARED = REPO.parent / "shared" / "data"
 MODEL_SPEC = SHARED / "model_spec" / "2025-12-18.md"
 XSTEST = SHARED / "xstest" / "xstest_prompts.csv"
@@ -53,8 +53,8 @@ prompts = "prompts.jsonl"
 samples = 2
 judge_runs = 1
 threshold = 1.0          # the 135M judge is weak: keep any well-formed, finished answer
-max_new_tokens = 160
-judge_tokens = 64
+max_new_tokens = 192
+judge_tokens = 32        # the score comes from the digit probabilities; the verdict text is the rationale
 temperature = 0.7
 guided = true            # a 135M model cannot follow the reasoning format unaided
 batch_size = 8
@@ -72,9 +72,13 @@ batch_size = 2
 num_generations = 2
 max_completion_length = 48
 
+[rl.rewards]
+judge_tokens = 32
+
 [eval]
 limit = 8
 max_new_tokens = 64
+verdict_tokens = 48
 """
 
 

@@ -4,6 +4,7 @@ documented, and our own policies lint clean."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,12 @@ def test_safety_policy_shape() -> None:
     responses = {s.attrs.get("response") for s in spec.sections if s.kind == "style"}
     assert responses == {"comply", "refuse", "safe_complete"}
     assert any(s.kind == "guidance" for s in spec.sections)
+
+
+def test_folder_walk_skips_readmes_footnote_bodies_and_underscore_folders(tmp_path: Path) -> None:
+    for rel in ("a.md", "sub/b.md", "README.md", "examples/m1.md", "_demo/demo.md", ".hidden/c.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("# A {#a}\n")
+    assert [Path(r.path).relative_to(tmp_path).as_posix() for r in expand([str(tmp_path)])] == ["a.md", "sub/b.md"]
+    assert [r.path for r in expand([str(tmp_path / "_demo" / "demo.md")])] == [str(tmp_path / "_demo" / "demo.md")]
+    assert [r.path for r in expand([str(POLICIES)])] == [str(POLICIES / "safety.md")]

@@ -152,6 +152,8 @@ def rl_cmd(
     judge: Annotated[str, typer.Option("--judge", help="Judge backend: `embedded`, `openai:URL#MODEL`, ...")] = (
         "embedded"),
     judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="Judge samples per completion.")] = 1,
+    judge_tokens: Annotated[int, typer.Option("--judge-tokens", min=1, help="Token limit of each verdict (the "
+                                              "score comes from digit probabilities where available).")] = 256,
     lora: LoraOpt = False,
     lora_r: LoraROpt = 16,
     lora_alpha: LoraAlphaOpt = 32,
@@ -185,7 +187,8 @@ def rl_cmd(
     if vllm_server_url and not vllm_mode:
         vllm_mode = "server"
     with _errors():
-        rewards = _config(RewardSettings, judge=judge, judge_runs=judge_runs, w_judge=w_judge, w_format=w_format,
+        rewards = _config(RewardSettings, judge=judge, judge_runs=judge_runs, judge_tokens=judge_tokens,
+                          w_judge=w_judge, w_format=w_format,
                           w_cite=w_cite)
         vllm = _config(VLLMSettings, mode=vllm_mode, server_url=vllm_server_url) if vllm_mode else None
         config = _config(RLStageConfig, model=model, lora=_lora(lora, lora_r, lora_alpha), epochs=epochs,

@@ -1,7 +1,7 @@
 """Guided generation: completions written in the format step by step, for models too small to follow it.
 
     1. reasoning   the assistant turn is prefilled with `<reasoning>`; sampling stops at `Decision:` or the
-                   closing tag (two thirds of the token budget)
+                   closing tag (half the token budget)
     2. decision    comply / refuse / safe_complete, by the model's own probabilities after `Decision:`
     3. answer      prefilled with everything so far and `<answer>`; sampling stops at `</answer>`
 
@@ -40,7 +40,7 @@ def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation],
                     params: SamplingParams) -> list[Generation]:
     """One well-formed completion per conversation (see the module docstring)."""
     budget = params.max_new_tokens
-    think = params.model_copy(update={"max_new_tokens": max(1, 2 * budget // 3),
+    think = params.model_copy(update={"max_new_tokens": max(1, budget // 2),
                                       "stop": (DECISION_PREFIX, REASONING_CLOSE, ANSWER_OPEN)})
     first = backend.generate([_with_prefill(c, f"{REASONING_OPEN}\n") for c in conversations], think)
     reasonings = [g.text.strip() for g in first]
@@ -50,7 +50,7 @@ def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation],
     decisions = [RESPONSES[0] if p is None else max(p, key=p.__getitem__).strip() for p in probs]
     heads = [f"{_reasoning_prefix(r)} {d}\n{REASONING_CLOSE}\n{ANSWER_OPEN}\n"
              for r, d in zip(reasonings, decisions, strict=True)]
-    left = max(1, budget // 3, budget - max((g.completion_tokens for g in first), default=0))
+    left = max(1, budget // 2, budget - max((g.completion_tokens for g in first), default=0))
     answers = backend.generate([_with_prefill(c, h) for c, h in zip(conversations, heads, strict=True)],
                                params.model_copy(update={"max_new_tokens": left, "stop": (ANSWER_CLOSE,)}))
     out = []

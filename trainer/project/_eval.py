@@ -21,7 +21,8 @@ def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Se
     from trainer.evaluation.sources import Sources
     from trainer.judging import Judge
 
-    config = EvalConfig(max_new_tokens=settings.max_new_tokens, judge_runs=settings.judge_runs, seed=settings.seed)
+    config = EvalConfig(max_new_tokens=settings.max_new_tokens, judge_runs=settings.judge_runs, seed=settings.seed,
+                        verdict_tokens=settings.verdict_tokens)
     rows = read_prompt_file(prompts)[: settings.limit]
     placements = place_prompts(rows, bundle.categories, Sources(bundle=bundle, specs=tuple(specs)).router(echo))
     opened: dict[str, ChatBackend] = {}

@@ -77,6 +77,7 @@ class EvalSection(_Section):
     limit: int | None = Field(None, ge=1)
     max_new_tokens: int = Field(256, ge=1)
     judge_runs: int = Field(1, ge=1)
+    verdict_tokens: int = Field(256, ge=1, description="Token limit of each verdict (style and rationale).")
     compare_base: bool = Field(True, description="Also evaluate the base model, side by side.")
     seed: int = 0
 
@@ -196,6 +197,7 @@ num_generations = 4
 max_completion_length = 512
 save_steps = 50
 # [rl.rewards]                # judge defaults to [backends].judge
+# judge_tokens = 256          # token limit of each verdict
 # w_judge = 1.0
 # w_format = 0.2
 # w_cite = 0.2
@@ -205,5 +207,6 @@ save_steps = 50
 # limit = 50
 max_new_tokens = 256
 judge_runs = 1
+verdict_tokens = 256          # token limit of each verdict (the score comes from the digit probabilities)
 compare_base = true           # evaluate the base model too, side by side
 '''

@@ -53,6 +53,8 @@ class RewardSettings(_Frozen):
 
     judge: str = Field("embedded", description="Backend spec of the judge model (`embedded`, `openai:URL#MODEL`...).")
     judge_runs: int = Field(1, ge=1, description="Judge samples per completion, averaged.")
+    judge_tokens: int = Field(256, ge=1, description="Token limit of each verdict (the score comes from the digit "
+                                                     "probabilities when the backend gives them).")
     w_judge: float = Field(1.0, ge=0, description="Weight of the spec-aware judge's score of the answer.")
     w_format: float = Field(0.2, ge=0, description="Weight of the format reward (reasoning + answer blocks).")
     w_cite: float = Field(0.2, ge=0, description="Weight of the citation reward (cited ids belong to the category).")

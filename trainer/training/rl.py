@@ -116,4 +116,5 @@ def _open_judge(settings: RewardSettings, bundle: Any, on_exit: Callable[[Callab
         raise TrainingError(f"--judge {settings.judge!r}: {exc}",
                             "pass a backend spec such as `embedded` or `openai:http://HOST:PORT/v1#MODEL`") from exc
     on_exit(backend.close)
-    return Judge(backend, bundle, JudgeConfig(runs=settings.judge_runs, show_reasoning=False))
+    return Judge(backend, bundle, JudgeConfig(runs=settings.judge_runs, show_reasoning=False,
+                                              max_new_tokens=settings.judge_tokens))

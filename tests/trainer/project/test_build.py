@@ -15,20 +15,11 @@ import tomllib
 from tests.paths import POLICIES
 from tests.trainer.judging.helpers import completion, verdict_json
 from tests.trainer.retrain.conftest import edit_privacy
-from trainer.cli import main
 from trainer.project import TEMPLATE, ProjectError, build, load_project, status
 from trainer.project.config import Project
 from trainer.training import read_manifest
 
 CATEGORIES = ("violence", "privacy", "cyber")
-
-
-def delib(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["delib", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def _script(fake: ModuleType) -> Any:
@@ -97,13 +88,12 @@ def test_template_is_valid_and_documents_every_table() -> None:
         assert table in TEMPLATE
 
 
-def test_init_writes_the_template_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, _ = delib(monkeypatch, capsys, "init", str(tmp_path))
+def test_init_writes_the_template_once(tmp_path: Path, delib_cli: Any) -> None:
+    code, stdout, _ = delib_cli("init", str(tmp_path))
     assert code == 0 and (tmp_path / "delib.toml").read_text() == TEMPLATE
-    code, _, err = delib(monkeypatch, capsys, "init", str(tmp_path))
+    code, _, err = delib_cli("init", str(tmp_path))
     assert code == 2 and "exists already" in err
-    assert delib(monkeypatch, capsys, "init", str(tmp_path), "--force")[0] == 0
+    assert delib_cli("init", str(tmp_path), "--force")[0] == 0
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -111,21 +101,20 @@ def test_init_writes_the_template_once(tmp_path: Path, monkeypatch: pytest.Monke
     ("[sft]\nmax_stepz = 3\n", "sft.max_stepz: Extra inputs are not permitted"),
     ("[build]\nstages = ['lint', 'deploy']\n", "build.stages.1: Input should be"),
 ])
-def test_bad_project_files_exit_2(text: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_project_files_exit_2(text: str, message: str, tmp_path: Path, delib_cli: Any) -> None:
     (tmp_path / "delib.toml").write_text(text)
     with pytest.raises(ProjectError, match=message.replace("[", r"\[").replace(".", r"\.")):
         load_project(tmp_path)
     for command in ("build", "status"):
-        code, _, err = delib(monkeypatch, capsys, command, "-C", str(tmp_path))
+        code, _, err = delib_cli(command, "-C", str(tmp_path))
         assert code == 2 and message in err and "Traceback" not in err
-    code, _, err = delib(monkeypatch, capsys, "status", "-C", str(tmp_path / "nowhere"))
+    code, _, err = delib_cli("status", "-C", str(tmp_path / "nowhere"))
     assert code == 2 and "no project file" in err and "delib init" in err
 
 
 def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
         tmp_path: Path, tiny_model_dir: Path, fake_openai: ModuleType, fake_openai_server: Any,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        delib_cli: Any) -> None:
     server = fake_openai_server(_script(fake_openai))
     project = load_project(_project(tmp_path, server.url, tiny_model_dir))
     assert {s.state for s in status(project)} <= {"never built", "blocked"}
@@ -137,7 +126,7 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     sft_run, rl_run = Path(state["sft"]["outputs"]["run"]), Path(state["rl"]["outputs"]["run"])
     assert (rl_run / "final" / "config.json").is_file() and Path(state["eval"]["outputs"]["report"]).is_file()
     assert len(_generation_requests(server)) == 12  # 6 prompts x 2 samples
-    code, stdout, _ = delib(monkeypatch, capsys, "status", "-C", str(tmp_path))
+    code, stdout, _ = delib_cli("status", "-C", str(tmp_path))
     assert code == 0 and stdout.count("up to date") == 6
 
     # Nothing changed: nothing runs, no model is called.
@@ -150,7 +139,7 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     # One category edited: status says why; the build regenerates only that category's prompts and
     # continues SFT from the previous run.
     edit_privacy(tmp_path / "policies")
-    code, stdout, _ = delib(monkeypatch, capsys, "status", "-C", str(tmp_path))
+    code, stdout, _ = delib_cli("status", "-C", str(tmp_path))
     assert code == 1 and "stale" in stdout and "files" in stdout and "revisions" in stdout
     sent = len(_generation_requests(server))
     build(project, echo=lambda _: None)
