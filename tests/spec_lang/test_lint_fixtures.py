@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-FIXTURES = Path(__file__).parent / "fixtures"
 
 from spec_lang import CODES, load
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 LINT = FIXTURES / "lint"
 FILE_LEVEL = {"SPEC001", "SPEC002", "SPEC003", "SPEC004", "SPEC005", "SPEC033", "SPEC034", "SPEC035"}

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.paths import RELEASES, release
 from typer.testing import CliRunner
 
 from spec_lang import load
+from tests.paths import RELEASES, release
 from trainer.cli import app
 
 runner = CliRunner()
