@@ -3,6 +3,8 @@
 Generation is batched: prompts are sorted by length into micro-batches, left-padded, and decoded
 together with `model.generate` (KV cache on) under `torch.inference_mode()`. Sampling is seeded
 without touching the global RNG. Judge scoring (`choice_probs`) is one forward pass per micro-batch.
+A long prefix that prompts share (a judge's rubric) is computed once and kept for the next call, for
+scoring and for greedy decoding (`_prefix`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from trainer.backends._choices import choice_tokens
 from trainer.backends._embedded import embedded_model_dir, embedded_name, find_embedded_gguf
 from trainer.backends._errors import BackendClosedError, BackendError, ModelUnavailableError
 from trainer.backends._loading import load_causal_lm, pick_device
+from trainer.backends._prefix import PrefixCache, last_logits, prefix_batches, shared_length, shares_prefixes
 from trainer.backends._protocol import Conversation, Generation, JsonSchema, SamplingParams
 from trainer.backends._stop import cut_at_stop, stop_criteria
 
@@ -48,6 +51,8 @@ class TransformersBackend:
         self._eos_ids: frozenset[int] = frozenset(eos if isinstance(eos, list) else [] if eos is None else [eos])
         pad = tokenizer.pad_token_id
         self._pad_id: int = pad if pad is not None else min(self._eos_ids, default=0)
+        self._prefixes = PrefixCache()
+        self._shares_prefixes: bool | None = None
 
     @classmethod
     def from_pretrained(
@@ -103,16 +108,57 @@ class TransformersBackend:
         *,
         json_schema: JsonSchema | None = None,
     ) -> list[Generation]:
-        """One `Generation` per conversation, in input order (`json_schema` is ignored locally)."""
+        """One `Generation` per conversation, in input order (`json_schema` is ignored locally).
+
+        Greedy decoding of prompts that share a long prefix (a judge's rubric) computes the prefix once
+        and decodes each prompt on its own from there (`_generate_shared`); sampling keeps the batched
+        path, so its seeded draws do not depend on which prompts share what.
+        """
         prompts = [self._encode(self.render(c)) for c in conversations]
+        shared_ok = params.temperature == 0 and self._sharing()
+        batches = (
+            prefix_batches(prompts, self.batch_size, self._prefixes.tokens)
+            if shared_ok
+            else micro_batches([len(p) for p in prompts], self.batch_size)
+        )
         results: list[Generation | None] = [None] * len(prompts)
-        for number, batch in enumerate(micro_batches([len(p) for p in prompts], self.batch_size)):
+        for number, batch in enumerate(batches):
+            rows = [prompts[i] for i in batch]
+            shared = shared_length(rows) if shared_ok else 0
             seed = None if params.seed is None else params.seed + number
-            for i, generation in zip(
-                batch, self._generate_batch([prompts[i] for i in batch], params, seed), strict=True
-            ):
+            found = self._generate_shared(rows, params, shared) if shared else self._generate_batch(rows, params, seed)
+            for i, generation in zip(batch, found, strict=True):
                 results[i] = generation
         return [r for r in results if r is not None]
+
+    def _sharing(self) -> bool:
+        """Whether this model's key/value cache can be shared between prompts (`_prefix.shares_prefixes`)."""
+        if self._shares_prefixes is None:
+            self._shares_prefixes = shares_prefixes(self._live()[0])
+        return self._shares_prefixes
+
+    def _generate_shared(self, prompts: list[list[int]], params: SamplingParams, shared: int) -> list[Generation]:
+        """Greedy decoding of prompts whose first `shared` tokens are the same: the prefix's cache is computed
+        once (or reused from the last call), then each prompt is decoded alone from a copy of it."""
+        import torch
+        from transformers import DynamicCache
+
+        model, tokenizer = self._live()
+        kv = self._prefixes.prefix(model, prompts[0][:shared])
+        out: list[Generation] = []
+        for prompt in prompts:
+            ids = torch.tensor([prompt], dtype=torch.long, device=model.device)
+            stopping = [stop_criteria(tokenizer, params.stop, len(prompt))] if params.stop else None
+            with torch.inference_mode():
+                tokens = model.generate(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    past_key_values=DynamicCache(kv),
+                    generation_config=self._generation_config(params),
+                    stopping_criteria=stopping,
+                )
+            out.append(self._finish(tokens[0, len(prompt) :].tolist(), len(prompt), params))
+        return out
 
     def _generate_batch(self, prompts: list[list[int]], params: SamplingParams, seed: int | None) -> list[Generation]:
         """One micro-batch through `model.generate`, left-padded, seeded without touching the global RNG."""
@@ -148,18 +194,24 @@ class TransformersBackend:
     ) -> list[dict[str, float] | None]:
         """Probability of each choice's first token after the assistant turn starts with `prefix`.
 
-        One forward pass per micro-batch, softmax over the choices' logits (so they sum to 1).
+        One forward pass per micro-batch, softmax over the choices' logits (so they sum to 1). Prompts
+        that share a long prefix (a judge's rubric) are batched together and the prefix is computed
+        once, and kept for the next call (`_prefix.last_logits`).
         """
         import torch
 
         model, _ = self._live()
         prepared = [choice_tokens(self._encode, self.render(c) + prefix, choices) for c in conversations]
+        cache = self._prefixes if self._sharing() else None
+        lengths = [len(p[0]) for p in prepared]
+        batches = (
+            prefix_batches([p[0] for p in prepared], self.batch_size, cache.tokens)
+            if cache is not None
+            else micro_batches(lengths, self.batch_size)
+        )
         results: list[dict[str, float] | None] = [None] * len(prepared)
-        for batch in micro_batches([len(p[0]) for p in prepared], self.batch_size):
-            ids, mask, positions = left_pad([prepared[i][0] for i in batch], self._pad_id, model.device)
-            with torch.inference_mode():
-                logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1).logits
-            last = logits[:, -1, :].float()
+        for batch in batches:
+            last = last_logits(model, [prepared[i][0] for i in batch], self._pad_id, cache)
             for row, i in enumerate(batch):
                 picked = last[row, torch.tensor(prepared[i][1], device=last.device)]
                 probs = torch.softmax(picked, dim=-1).tolist()
@@ -167,7 +219,8 @@ class TransformersBackend:
         return results
 
     def close(self) -> None:
-        """Drop the model and tokenizer (and free CUDA memory)."""
+        """Drop the model, tokenizer and kept prefix cache (and free CUDA memory)."""
+        self._prefixes.clear()
         self._model = None
         self._tokenizer = None
         try:

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="delib",
@@ -44,7 +45,7 @@ def main() -> None:
     try:
         app()  # standalone: click handles usage errors (exit 2) and typer.Exit, raising SystemExit
     except CliError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # `[#MODEL]` in a message is text
         sys.exit(exc.code)
     except SpecLoadError as exc:
         err.print(exc.diagnostic.format(), markup=False)
@@ -55,6 +56,6 @@ def main() -> None:
     except Exception as exc:  # a bug: say so in one line, traceback only on request
         if os.environ.get("DELIB_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}\n"
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))}\n"
                   "This is a bug in delib; rerun with DELIB_DEBUG=1 for the traceback and report it.", markup=True)
         sys.exit(70)

@@ -31,13 +31,19 @@ def _quiet(stage: str, done: int, total: int) -> None:
 
 def grade_all(grader: Grader, requests: Sequence[JudgeRequest], *, stage: str = "grading",
               progress: Progress | None = None, chunk: int = CHUNK) -> list[Grade]:
-    """Every request graded, in order, `chunk` at a time."""
+    """Every request graded, `chunk` at a time; the grades come back in the order of `requests`.
+
+    Requests are sent grouped by category (in their order within each): every judge prompt of one
+    category starts with the same rubric, which a backend that keeps a shared prefix's cache (the
+    embedded one) then computes once per category instead of once per chunk."""
     report = progress or _quiet
+    order = sorted(range(len(requests)), key=lambda i: requests[i].category)  # stable: keeps order inside one
     grades: list[Grade] = []
-    for start in range(0, len(requests), chunk):
-        grades.extend(grader.grade(requests[start:start + chunk]))
+    for start in range(0, len(order), chunk):
+        grades.extend(grader.grade([requests[i] for i in order[start:start + chunk]]))
         report(stage, len(grades), len(requests))
-    return grades
+    placed: dict[int, Grade] = dict(zip(order, grades, strict=True))
+    return [placed[i] for i in range(len(requests))]
 
 
 def generate_all(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams, *,

@@ -4,12 +4,17 @@ of deltas, and grouped histograms. Pure functions returning SVG text; every labe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 FONT = "font-family=\"-apple-system,Segoe UI,Helvetica,Arial,sans-serif\""
 LABEL_W = 190
+LABEL_CHARS = 27
+"""Characters of a row label that fit in `LABEL_W` at 12 px (longer ones end in an ellipsis)."""
+CHAR_W = 6.5
+"""Average width of an 11 px character, for laying out legends."""
 ROW_H = 26
 AXIS_H = 28
 
@@ -31,6 +36,17 @@ class Series:
     """One per group; None = not applicable."""
 
 
+def _clip(text: str, chars: int) -> str:
+    """`text` cut to `chars` characters with an ellipsis, escaped."""
+    return escape(text if len(text) <= chars else text[:max(1, chars - 1)] + "\u2026")
+
+
+def _group_label(name: str, x: float, y: float) -> str:
+    """A row label right-aligned at `x`: cut to fit the label column, the full name in a tooltip."""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="12" fill="#111827" text-anchor="end" '
+            f'dominant-baseline="middle"><title>{escape(name)}</title>{_clip(name, LABEL_CHARS)}</text>')
+
+
 def _x(value: float, lo: float, hi: float, left: float, width: float) -> float:
     return left + (min(max(value, lo), hi) - lo) / (hi - lo) * width
 
@@ -47,12 +63,16 @@ def _ticks(lo: float, hi: float, left: float, width: float, top: float, bottom: 
     return out
 
 
-def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
+def _legend(series: Sequence[Series], x: float, y: float, width: float) -> list[str]:
+    """One swatch and name per series on one line; names are cut so the line fits in `width`."""
     out = []
+    room = int((width - x) / max(1, len(series)) / CHAR_W) - 4
     for s in series:
-        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" rx="2" fill="{s.color}"/>')
-        out.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="#374151">{escape(s.name)}</text>')
-        x += 22 + 6.5 * len(s.name)
+        shown = _clip(s.name, room)
+        out.append(f'<rect x="{x:.1f}" y="{y - 9}" width="10" height="10" rx="2" fill="{s.color}"/>')
+        out.append(f'<text x="{x + 14:.1f}" y="{y}" font-size="11" fill="#374151"><title>{escape(s.name)}</title>'
+                   f"{shown}</text>")
+        x += 22 + CHAR_W * min(len(s.name), room)
     return out
 
 
@@ -68,12 +88,11 @@ def bar_chart(groups: Sequence[str], series: Sequence[Series], *, lo: float, hi:
     if title:
         parts.append(f'<text x="0" y="14" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>')
     if len(series) > 1:
-        parts.extend(_legend(series, 0, top - 8))
+        parts.extend(_legend(series, 0, top - 8, width))
     parts.extend(_ticks(lo, hi, LABEL_W, plot_w, top, top + band * len(groups), fmt))
     for g, group in enumerate(groups):
         y0 = top + g * band + 4
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y0 + band / 2:.1f}" font-size="12" fill="#111827" '
-                     f'text-anchor="end" dominant-baseline="middle">{escape(group[:30])}</text>')
+        parts.append(_group_label(group, LABEL_W - 8, y0 + band / 2))
         for s_i, s in enumerate(series):
             bar = s.bars[g] if g < len(s.bars) else None
             y = y0 + s_i * ROW_H
@@ -112,8 +131,7 @@ def forest_plot(groups: Sequence[str], deltas: Sequence[Bar | None], *, span: fl
                  'stroke-width="1.5"/>')
     for g, (group, d) in enumerate(zip(groups, deltas, strict=True)):
         mid = top + g * ROW_H + ROW_H / 2
-        parts.append(f'<text x="{LABEL_W - 8}" y="{mid:.1f}" font-size="12" fill="#111827" text-anchor="end" '
-                     f'dominant-baseline="middle">{escape(group[:30])}</text>')
+        parts.append(_group_label(group, LABEL_W - 14, mid))  # clear of a point drawn on the axis's left end
         if d is None:
             parts.append(f'<text x="{LABEL_W + 4}" y="{mid:.1f}" font-size="11" fill="#9ca3af" '
                          'dominant-baseline="middle">n/a</text>')
@@ -131,19 +149,25 @@ def forest_plot(groups: Sequence[str], deltas: Sequence[Bar | None], *, span: fl
     return "".join(parts)
 
 
+def _nice_peak(share: float) -> float:
+    """The top of a share axis: the next multiple of 20% (of 4% below 20%), so its 4 steps are round."""
+    step = 0.04 if share <= 0.2 else 0.2
+    return max(step, math.ceil(share / step - 1e-9) * step)  # 1e-9: 0.2 / 0.04 is 5.000000000000001
+
+
 def histogram(bins: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], *, width: int = 640,
               height: int = 220, title: str = "") -> str:
     """Grouped vertical bars: for each bin, one bar per series (name, color, counts), as shares of the series."""
     top, bottom, left = (24 if title else 4) + (20 if len(series) > 1 else 0) + 6, height - 26, 40
     plot_w, plot_h = width - left - 10, bottom - top
     shares = [[c / max(1, sum(counts)) for c in counts] for _, _, counts in series]
-    peak = max((v for s in shares for v in s), default=0.0) or 1.0
+    peak = _nice_peak(max((v for s in shares for v in s), default=0.0))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" '
              f'viewBox="0 0 {width} {height}" {FONT} role="img" aria-label="{escape(title)}">']
     if title:
         parts.append(f'<text x="0" y="14" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>')
     if len(series) > 1:
-        parts.extend(_legend([Series(n, c, ()) for n, c, _ in series], left, top - 14))
+        parts.extend(_legend([Series(n, c, ()) for n, c, _ in series], left, top - 14, width))
     for k in range(5):
         y = bottom - plot_h * k / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#e5e7eb"/>')

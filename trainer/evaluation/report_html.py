@@ -7,6 +7,7 @@ of every metric per category, and the worst answers with the judge's rationale. 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
@@ -115,13 +116,19 @@ def _comparison(report: EvalReport) -> str:
             "is above zero, red: below, grey: includes zero).</p></section>")
 
 
+def _bin(score: float) -> int:
+    """The index in `BINS` of a score: half-open bins around each whole score, [1.5, 2.5) and so on (Python's
+    `round` sends 2.5 down and 3.5 up, so it cannot draw consistent edges)."""
+    return min(len(BINS) - 1, max(0, math.floor(score + 0.5) - 1))
+
+
 def _histogram(report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> str:
     series = []
     for i, model_rows in enumerate(rows):
         counts = [0] * len(BINS)
         for r in model_rows:
             if r.grade.score is not None:
-                counts[min(len(BINS) - 1, max(0, round(r.grade.score) - 1))] += 1
+                counts[_bin(r.grade.score)] += 1
         series.append((model_rows[0].model if model_rows else "", COLORS[i % len(COLORS)], counts))
     return histogram(BINS, series, width=580, title="Judge scores (share of scored answers)")
 

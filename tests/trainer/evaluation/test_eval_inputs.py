@@ -116,3 +116,17 @@ def test_the_frozen_style_sets_read_as_labelled_files(name: str) -> None:
     assert len(rows) > 100
     assert {r.meta["split"] for r in rows} == {"tune", "report"}
     assert {r.label for r in rows} == {"comply", "refuse", "safe_complete"}
+
+
+def test_the_example_prompt_file_fits_the_example_policy() -> None:
+    """`data/eval_prompts.jsonl` is the README's `delib eval` example: it must stay readable and name categories
+    that `policies/safety.md` has."""
+    from spec_lang import load
+    from tests.paths import POLICIES
+    from tests.trainer.evaluation.eval_helpers import DATA
+
+    prompts = read_prompt_file(DATA / "eval_prompts.jsonl")
+    categories = {c.id for c in load(str(POLICIES / "safety.md")).spec.categories}
+    assert len(prompts) == 10 and {p.category for p in prompts} <= categories
+    assert {p.label for p in prompts} == {"safe", "unsafe"}
+    assert [p.expected for p in prompts if p.id == "s-unsafe-1"] == [("safe_complete",)]

@@ -12,9 +12,10 @@ import pytest
 from tests.trainer.evaluation.eval_helpers import FakeGrader, mini_bundle
 from trainer.backends import FakeBackend
 from trainer.evaluation import EvalPrompt
+from trainer.evaluation._svg import CHAR_W, LABEL_CHARS, Bar, Series, _nice_peak, bar_chart
 from trainer.evaluation.output import write_eval
 from trainer.evaluation.records import EvalReport, EvalRow
-from trainer.evaluation.report_html import render_report
+from trainer.evaluation.report_html import _bin, render_report
 from trainer.evaluation.runner import EvalConfig, Placement, run_eval
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -68,3 +69,26 @@ def test_the_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 2400)
+
+
+def test_long_names_are_cut_to_fit_with_the_full_name_in_a_tooltip() -> None:
+    long_group = "avoid_targeted_political_manipulation"
+    long_model = "hf:/home/someone/runs/sft-2026-11-22-with-a-very-long-name/checkpoints/final"
+    series = [Series(long_model, "#000", [Bar(3.0, 2.0, 4.0)]), Series("base", "#111", [None])]
+    svg = bar_chart([long_group], series, lo=1.0, hi=5.0, width=580)
+    assert f"<title>{long_group}</title>{long_group[:LABEL_CHARS - 1]}\u2026</text>" in svg
+    assert f"<title>{long_model}</title>" in svg and long_model not in svg.replace(f"<title>{long_model}", "")
+    legend_x = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="\d+" font-size="11" fill="#374151"><title>', svg)]
+    assert len(legend_x) == 2 and legend_x[1] + CHAR_W * len("base") <= 580  # the second entry stays inside
+    assert ">n/a</text>" in svg  # a group a series has no value for
+
+
+@pytest.mark.parametrize(("score", "index"), [(1.0, 0), (1.49, 0), (1.5, 1), (2.5, 2), (3.5, 3), (4.49, 3),
+                                              (4.5, 4), (5.0, 4)])
+def test_score_bins_are_half_open_around_whole_scores(score: float, index: int) -> None:
+    assert _bin(score) == index
+
+
+@pytest.mark.parametrize(("share", "peak"), [(0.0, 0.04), (0.05, 0.08), (0.2, 0.2), (0.31, 0.4), (1.0, 1.0)])
+def test_histogram_axis_tops_are_round(share: float, peak: float) -> None:
+    assert _nice_peak(share) == pytest.approx(peak)
