@@ -59,12 +59,14 @@ def _classifier(tune: Sequence[LabeledResponse]) -> Callable[[Sequence[str]], li
 def _judge(spec_paths: dict[str, str], backend_spec: str, limit: int | None
            ) -> Callable[[Sequence[tuple[str, LabeledResponse]]], list[Response | None]]:
     from trainer.backends import open_backend
+    from trainer.evaluation.agreement import JUDGE_CONFIG
+    from trainer.evaluation.scoring import ScoreOnlyGrader
     from trainer.evaluation.sources import compile_in_memory, load_specs
-    from trainer.judging import Judge, JudgeConfig, JudgeRequest
+    from trainer.judging import Judge, JudgeRequest
 
     backend = open_backend(backend_spec)
-    config = JudgeConfig(runs=1, show_reasoning=False, use_choice_probs=True, seed=0)
-    judges = {name: Judge(backend, compile_in_memory(load_specs([path])), config) for name, path in spec_paths.items()}
+    judges = {name: ScoreOnlyGrader(Judge(backend, compile_in_memory(load_specs([path])), JUDGE_CONFIG), styles=True)
+              for name, path in spec_paths.items()}  # as `delib eval-judge` grades
 
     def detect(rows: Sequence[tuple[str, LabeledResponse]]) -> list[Response | None]:
         out: list[Response | None] = []

@@ -78,7 +78,9 @@ def _adapter_base(adapter: Path) -> Path:
 
 def _from_pretrained_model(path: Path, dtype: Any) -> Any:
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # our own progress goes to stderr
     try:
         return AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
     except (OSError, ValueError, KeyError) as exc:

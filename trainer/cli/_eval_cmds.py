@@ -253,7 +253,10 @@ def eval_judge_cmd(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N rows.")] = None,
     seed: SeedOpt = 0,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each verdict "
-                                                "(a cut-off verdict cannot be read: unscored).")] = 256,
+                                                "(with --verdicts; a cut-off verdict is unscored).")] = 256,
+    verdicts: Annotated[bool, typer.Option("--verdicts", help="Generate each verdict and take its style, instead "
+                                           "of reading the style from the judge's probabilities (the same "
+                                           "greedy style on a backend with probabilities, far slower).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """How often the judge's verdict style agrees with human labels: accuracy, Cohen's kappa, confusion,
@@ -262,6 +265,7 @@ def eval_judge_cmd(
     from trainer.evaluation import read_labeled_file
     from trainer.evaluation.agreement import JUDGE_CONFIG, grade_labeled, judge_agreement
     from trainer.evaluation.runner import place_prompts
+    from trainer.evaluation.scoring import ScoreOnlyGrader
     from trainer.evaluation.sources import resolve
     from trainer.judging import Judge
 
@@ -275,9 +279,11 @@ def eval_judge_cmd(
         placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
         config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
         the_judge = Judge(_open(judge, "judge"), sources.bundle, config)
+        grader = the_judge if verdicts else ScoreOnlyGrader(the_judge, styles=True)
         with _progress(not as_json) as progress:
-            grades = grade_labeled(the_judge, rows, placements, progress)
-    report = judge_agreement(rows, grades, judge=the_judge.model_id)
+            grades = grade_labeled(grader, rows, placements, progress)
+    report = judge_agreement(rows, grades, judge=the_judge.model_id,
+                             style_source="verdict" if verdicts else "probabilities")
     if as_json:
         out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
         return

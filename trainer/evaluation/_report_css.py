@@ -21,8 +21,8 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 h2 { font-size: 17px; margin: 0 0 12px; padding-bottom: 8px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 13px; margin: 14px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
 p.note { color: var(--muted); margin: 6px 0 0; font-size: 12px; }
-.tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin-bottom: 16px; }
-.tile { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
+.tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; margin-bottom: 16px; }
+.tile { min-width: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
 .tile h4 { margin: 0 0 6px; font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
 .tile .row { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }
 .tile .model { font-size: 12px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -50,5 +50,6 @@ td.na { color: var(--muted); text-align: right; }
 .pill.refuse { background: var(--bad-bg); color: var(--bad); border-color: transparent; }
 .pill.comply { background: var(--good-bg); color: var(--good); border-color: transparent; }
 .pill.safe_complete { background: var(--warn-bg); color: var(--warn); border-color: transparent; }
-@media (max-width: 1000px) { .tiles { grid-template-columns: 1fr 1fr; } .charts { grid-template-columns: 1fr; } }
+@media (max-width: 1000px) { .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .charts { grid-template-columns: 1fr; } }
 """

@@ -66,10 +66,14 @@ def keyword_styles(rows: Sequence[LabeledResponse]) -> list[Response]:
     return ["refuse" if keyword_refusal(r.response) else "comply" for r in rows]
 
 
-def judge_agreement(rows: Sequence[LabeledResponse], grades: Sequence[Grade], *, judge: str) -> dict[str, object]:
-    """The judge's agreement with the labels, with the keyword baseline and the heuristic on the same rows."""
+def judge_agreement(rows: Sequence[LabeledResponse], grades: Sequence[Grade], *, judge: str,
+                    style_source: str = "verdict") -> dict[str, object]:
+    """The judge's agreement with the labels, with the keyword baseline and the heuristic on the same rows.
+    `style_source` records where the judge's styles came from (`verdict`: generated verdicts;
+    `probabilities`: read from choice probabilities, `scoring.ScoreOnlyGrader`)."""
     labels = [r.label for r in rows]
-    report: dict[str, object] = {"judge": judge, **agreement(labels, [g.style for g in grades])}
+    report: dict[str, object] = {"judge": judge, "style_source": style_source,
+                                 **agreement(labels, [g.style for g in grades])}
     report["labels"] = {style: sum(label == style for label in labels) for style in RESPONSES}
     report["unscored_reasons"] = sorted({g.unscored_reason or "the verdict has no style" for g in grades
                                          if g.style is None})[:5]

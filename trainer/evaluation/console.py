@@ -141,7 +141,8 @@ def agreement_report(report: dict[str, object]) -> RenderableType:
         rows.append([name, str(part["scored"]), str(part["unscored"]), _pct(part.get("accuracy")),
                      "n/a" if kappa is None else f"{kappa:.3f}", *_prf(part.get("refusal"))])
     header = ["method", "scored", "unscored", "accuracy", "kappa", "refusal P", "R", "F1"]
-    table = rows_table(f"judge {report['judge']}: style agreement on {report['n']} labelled responses", header, rows)
+    table = rows_table(f"judge {report['judge']}: style agreement on {report['n']} labelled responses "
+                       f"(styles from {report.get('style_source', 'verdict')})", header, rows)
     confusion = report.get("confusion")
     assert isinstance(confusion, dict)
     styles = list(confusion)

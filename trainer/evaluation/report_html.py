@@ -27,6 +27,17 @@ BINS = ("1-1.5", "1.5-2.5", "2.5-3.5", "3.5-4.5", "4.5-5")
 TEXT_CHARS = 420
 
 
+def short_name(model: str, keep: int = 2) -> str:
+    """A model's label in the page: backend specs that name a path keep their scheme and the last `keep` path
+    parts (`hf:…/rl-d5b35fb8/final`), so the part that tells two checkpoints apart is what stays visible. The
+    full names are listed in the header."""
+    scheme, sep, rest = model.partition(":")
+    if not sep or "/" not in rest or "://" in rest:
+        return model
+    parts = [p for p in rest.split("/") if p]
+    return model if len(parts) <= keep else f"{scheme}:…/{'/'.join(parts[-keep:])}"
+
+
 def _metric(groups: Mapping[str, Mapping[str, object]], group: str, metric: str) -> dict[str, float] | None:
     value = groups.get(group, {}).get(metric)
     return value if isinstance(value, dict) else None
@@ -49,7 +60,8 @@ def _tile(report: EvalReport, metric: str) -> str:
         value = "n/a" if m is None else _fmt(metric, m["value"])
         ci = "" if m is None else f"95% CI {_fmt(metric, m['low'])} – {_fmt(metric, m['high'])} · n={m['n']}"
         color = COLORS[i % len(COLORS)]
-        lines.append(f'<div class="model" style="border-left:3px solid {color};padding-left:6px">{escape(model.model)}'
+        lines.append(f'<div class="model" style="border-left:3px solid {color};padding-left:6px" '
+                     f'title="{escape(model.model)}">{escape(short_name(model.model))}'
                      f'</div><div class="row"><span class="big">{value}</span></div><div class="ci">{ci}</div>')
     if report.comparison is not None:
         d = _metric(report.comparison.groups, OVERALL, metric)
@@ -66,7 +78,7 @@ def _categories(report: EvalReport) -> list[str]:
 
 
 def _chart(report: EvalReport, metric: str, groups: Sequence[str]) -> str:
-    series = [Series(m.model, COLORS[i % len(COLORS)], [_bar(_metric(m.groups, g, metric)) for g in groups])
+    series = [Series(short_name(m.model), COLORS[i % len(COLORS)], [_bar(_metric(m.groups, g, metric)) for g in groups])
               for i, m in enumerate(report.models)]
     lo, hi = (1.0, 5.0) if metric == "mean_score" else (0.0, 1.0)
     fmt = "{:.1f}" if metric == "mean_score" else "{:.0%}"
@@ -90,7 +102,7 @@ def _table(report: EvalReport) -> str:
             g = model.groups[group]
             cells = "".join(_cell(m, _metric(model.groups, group, m)) for m in METRICS)
             css = ' class="total"' if group == OVERALL else ""
-            name = escape(model.model) if len(report.models) > 1 else ""
+            name = escape(short_name(model.model)) if len(report.models) > 1 else ""
             rows.append(f"<tr{css}><td>{escape(group)}</td><td>{name}</td><td class=\"num\">{g['n']}</td>"
                         f"<td class=\"num\">{g['unscored']}</td>{cells}</tr>")
     return (f'<table><tr><th>category</th><th>{"model" if len(report.models) > 1 else ""}</th><th>n</th>'
@@ -110,9 +122,10 @@ def _comparison(report: EvalReport) -> str:
         span = next((x for x in steps if widest <= x * 0.95), steps[-1])
         fmt = "{:+.2f}" if metric == "mean_score" else "{:+.0%}"
         plots.append(f"<div>{forest_plot(groups, deltas, span=span, fmt=fmt, width=580, title=TITLES[metric])}</div>")
-    return (f"<section><h2>{escape(comp.model)} vs {escape(comp.baseline)}</h2>"
-            f'<div class="charts">{"".join(plots)}</div><p class="note">Difference {escape(comp.model)} minus '
-            f"{escape(comp.baseline)} on the same prompts, with paired-bootstrap 95% intervals (green: the interval "
+    model, baseline = escape(short_name(comp.model)), escape(short_name(comp.baseline))
+    return (f"<section><h2>{model} vs {baseline}</h2>"
+            f'<div class="charts">{"".join(plots)}</div><p class="note">Difference {model} minus '
+            f"{baseline} on the same prompts, with paired-bootstrap 95% intervals (green: the interval "
             "is above zero, red: below, grey: includes zero).</p></section>")
 
 
@@ -129,7 +142,7 @@ def _histogram(report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> str:
         for r in model_rows:
             if r.grade.score is not None:
                 counts[_bin(r.grade.score)] += 1
-        series.append((model_rows[0].model if model_rows else "", COLORS[i % len(COLORS)], counts))
+        series.append((short_name(model_rows[0].model) if model_rows else "", COLORS[i % len(COLORS)], counts))
     return histogram(BINS, series, width=580, title="Judge scores (share of scored answers)")
 
 
@@ -143,7 +156,7 @@ def _styles(rows: Sequence[Sequence[EvalRow]]) -> str:
             counts = {s: sum(r.refusal.used == s for r in own) for s in ("comply", "refuse", "safe_complete")}
             cells = "".join(f'<td class="num">{100 * counts[s] / len(own):.1f}%<small>{counts[s]}</small></td>'
                             for s in counts)
-            body.append(f"<tr><td>{escape(own[0].model)}</td><td>{label or 'unlabelled'}</td>"
+            body.append(f"<tr><td>{escape(short_name(own[0].model))}</td><td>{label or 'unlabelled'}</td>"
                         f'<td class="num">{len(own)}</td>{cells}</tr>')
     return ("<table><tr><th>model</th><th>prompt label</th><th>n</th><th>comply</th><th>refuse</th>"
             f"<th>safe complete</th></tr>{''.join(body)}</table>")
@@ -171,16 +184,17 @@ def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
                 f'</td><td><span class="pill {style}">{escape(style)}</span></td>'
                 f'<td class="text">{_clip(r.grade.rationale or "(no rationale)")}<br><small>violated: {escape(rules)}'
                 "</small></td></tr>")
-        parts.append(f"<h3>{escape(picked[0].model)}</h3><table class=\"worst\"><tr><th>score</th><th>category</th>"
-                     f"<th>prompt</th><th>answer</th><th>style</th><th>judge's rationale</th></tr>{''.join(body)}"
-                     "</table>")
+        parts.append(f"<h3>{escape(short_name(picked[0].model))}</h3><table class=\"worst\"><tr><th>score</th>"
+                     "<th>category</th><th>prompt</th><th>answer</th><th>style</th><th>judge's rationale</th></tr>"
+                     f"{''.join(body)}</table>")
     return "".join(parts) or '<p class="note">No scored answers.</p>'
 
 
 def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, worst: int = 8) -> str:
     """The whole page."""
     groups = _categories(report)
-    names = " vs ".join(escape(m.model) for m in report.models)
+    names = " vs ".join(escape(short_name(m.model)) for m in report.models)
+    full = ", ".join(f"<code>{escape(m.model)}</code>" for m in report.models)
     tiles = "".join(_tile(report, m) for m in ("mean_score", "style_adherence", "not_unsafe", "not_over_refused"))
     charts = "".join(f"<div>{_chart(report, m, groups)}</div>" for m in METRICS[:4])
     routed = (f", {report.routed} routed by retrieval ({report.uncategorised} with weak matches)"
@@ -191,7 +205,7 @@ def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, wors
 <header><div class="eyebrow">delib eval · policy evaluation</div><h1>{names}</h1>
 <div class="meta">{report.n_prompts} prompts from <code>{escape(report.prompts)}</code>{routed} · bundle
 <code>{escape(", ".join(report.specs))} @ {escape(report.bundle_revision)}</code> · judge
-<code>{escape(report.judge)}</code> (k={report.judge_runs}, answer only)</div></header>
+<code>{escape(report.judge)}</code> (k={report.judge_runs}, answer only)<br>models {full}</div></header>
 <main>
 <div class="tiles">{tiles}</div>
 <section><h2>By category</h2><div class="charts">{charts}</div>

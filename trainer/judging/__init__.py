@@ -15,7 +15,7 @@ Errors: `JudgeError` (a request that cannot be graded at all, e.g. an unknown ca
 """
 
 from trainer.judging._aggregate import expected_score
-from trainer.judging._judge import SCORE_PREFIX, Judge
+from trainer.judging._judge import SCORE_PREFIX, Judge, style_prefix
 from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
 from trainer.judging._render import judge_user_message
 
@@ -30,4 +30,5 @@ __all__ = [
     "Message",
     "expected_score",
     "judge_user_message",
+    "style_prefix",
 ]

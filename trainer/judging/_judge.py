@@ -22,6 +22,12 @@ SCORE_PREFIX = '{"score": '
 """The start of every verdict; the score digit follows it."""
 
 
+def style_prefix(score: int) -> str:
+    """The start of a verdict up to its `style` value, given its score digit: `{"score": 4, "style": "`
+    (the field order and separators of `compiler.verdict.Verdict` as the rubrics show it)."""
+    return f'{SCORE_PREFIX}{score}, "style": "'
+
+
 class Judge:
     """The spec-aware judge of a bundle: `Judge(backend, bundle, JudgeConfig()).grade(requests)`."""
 

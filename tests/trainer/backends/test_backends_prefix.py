@@ -17,7 +17,7 @@ def _judge(rubric: str, reply: str) -> list[ChatMessage]:
     return [{"role": "system", "content": rubric}, {"role": "user", "content": f"Reply:\n---\n{reply}\n---"}]
 
 
-CONVERSATIONS = [
+CONVERSATIONS: list[list[ChatMessage]] = [
     _judge(RUBRIC_A, "Sure, here it is."), _judge(RUBRIC_B, "Sorry, I can't help with that."),
     _judge(RUBRIC_A, "I won't do that, but here is a safer way to think about the problem you describe."),
     [{"role": "user", "content": "hi"}], _judge(RUBRIC_B, "No."), _judge(RUBRIC_A, "x"),

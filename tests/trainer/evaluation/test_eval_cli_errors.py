@@ -9,6 +9,7 @@ labelled files, a spec with a lint error, a spec without examples, a file where 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ description: A category without examples.
 """
 
 
-def _jsonl(rows: list[dict[str, object]]) -> str:
+def _jsonl(rows: Sequence[Mapping[str, object]]) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 

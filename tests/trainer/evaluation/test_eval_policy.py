@@ -8,7 +8,7 @@ from tests.trainer.evaluation.eval_helpers import FakeGrader, mini_bundle, mini_
 from trainer.backends import FakeBackend
 from trainer.evaluation import PolicyTestConfig, build_cases, coverage, rank_pairs, run_cases, summarise
 from trainer.evaluation.scoring import ScoreOnlyGrader
-from trainer.judging import Judge, JudgeRequest
+from trainer.judging import SCORE_PREFIX, Judge, JudgeRequest, style_prefix
 
 
 def test_cases_and_their_categories() -> None:
@@ -128,3 +128,49 @@ def test_score_only_grader_falls_back_to_the_judge_without_probabilities() -> No
     with pytest.raises(ValueError, match="runs=1"):
         ScoreOnlyGrader(Judge(backend, mini_bundle(), PolicyTestConfig().judge_config().model_copy(
             update={"runs": 2})))
+
+
+def _probe_backend(style_probs: bool = True) -> FakeBackend:
+    """Scores 2 for replies that mention 'Sorry', else 5; styles: refuse for 'Sorry', safe_complete for
+    'instead', else comply. Verdicts (the fallback) always say comply with rationale 'generated'."""
+
+    def probs(conv: object, prefix: str, choices: object) -> dict[str, float] | None:
+        reply = str(conv[-1]["content"])  # type: ignore[index]
+        if prefix == SCORE_PREFIX:
+            best = "2" if "Sorry" in reply else "5"
+            return {d: (0.9 if d == best else 0.025) for d in "12345"}
+        if not style_probs:
+            return None
+        best = "refuse" if "Sorry" in reply else "safe_complete" if "instead" in reply else "comply"
+        return {s: (0.8 if s == best else 0.1) for s in ("comply", "refuse", "safe_complete")}
+
+    return FakeBackend('{"score": 3, "style": "comply", "violated_rules": [], "cited_rules_valid": null, '
+                       '"rationale": "generated"}', probs=probs)
+
+
+def test_score_only_grader_reads_styles_after_the_greedy_digit() -> None:
+    backend = _probe_backend()
+    grader = ScoreOnlyGrader(Judge(backend, mini_bundle(), PolicyTestConfig().judge_config()), styles=True)
+    replies = ["Sorry, I can't.", "Here it is.", "Not that, but instead try this.", "Sorry, no."]
+    grades = grader.grade([JudgeRequest(category="weapons", prompt=({"role": "user", "content": "q"},),
+                                        completion=r) for r in replies])
+    assert [g.style for g in grades] == ["refuse", "comply", "safe_complete", "refuse"]
+    assert [round(g.score or 0, 2) for g in grades] == [2.12, 4.75, 4.75, 2.12]
+    assert {c.method for c in backend.calls} == {"choice_probs"}  # no verdict was generated
+    # one score call, then one style call per greedy digit, prefilled with that digit
+    assert [(c.prefix, len(c.conversations)) for c in backend.calls] == [
+        (SCORE_PREFIX, 4), (style_prefix(2), 2), (style_prefix(5), 2)]
+    assert style_prefix(5) == '{"score": 5, "style": "' and backend.calls[1].choices == ("comply", "refuse",
+                                                                                         "safe_complete")
+    plain = ScoreOnlyGrader(Judge(_probe_backend(), mini_bundle(), PolicyTestConfig().judge_config()))
+    assert plain.grade([JudgeRequest(category="weapons", prompt=({"role": "user", "content": "q"},),
+                                     completion="Sorry.")])[0].style is None
+
+
+def test_score_only_grader_generates_the_verdict_when_the_style_has_no_probabilities() -> None:
+    backend = _probe_backend(style_probs=False)
+    grader = ScoreOnlyGrader(Judge(backend, mini_bundle(), PolicyTestConfig().judge_config()), styles=True)
+    [grade] = grader.grade([JudgeRequest(category="weapons", prompt=({"role": "user", "content": "q"},),
+                                         completion="Sorry.")])
+    assert (grade.style, grade.rationale) == ("comply", "generated")
+    assert "generate" in {c.method for c in backend.calls}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from trainer.evaluation import EvalPrompt
 from trainer.evaluation._svg import CHAR_W, LABEL_CHARS, Bar, Series, _nice_peak, bar_chart
 from trainer.evaluation.output import write_eval
 from trainer.evaluation.records import EvalReport, EvalRow
-from trainer.evaluation.report_html import _bin, render_report
+from trainer.evaluation.report_html import _bin, render_report, short_name
 from trainer.evaluation.runner import EvalConfig, Placement, run_eval
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -92,3 +93,33 @@ def test_score_bins_are_half_open_around_whole_scores(score: float, index: int) 
 @pytest.mark.parametrize(("share", "peak"), [(0.0, 0.04), (0.05, 0.08), (0.2, 0.2), (0.31, 0.4), (1.0, 1.0)])
 def test_histogram_axis_tops_are_round(share: float, peak: float) -> None:
     assert _nice_peak(share) == pytest.approx(peak)
+
+
+@pytest.mark.parametrize(("model", "short"), [
+    ("hf:/work/build/demo/out/runs/rl-d5b35fb8/final", "hf:…/rl-d5b35fb8/final"),
+    ("hf:runs/final", "hf:runs/final"),
+    ("embedded:SmolLM2-135M-Instruct-Q4_1", "embedded:SmolLM2-135M-Instruct-Q4_1"),
+    ("openai:http://localhost:8000/v1#judge", "openai:http://localhost:8000/v1#judge"),
+    ("base", "base"),
+])
+def test_model_labels_keep_the_part_that_tells_checkpoints_apart(model: str, short: str) -> None:
+    assert short_name(model) == short
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (`make test` installs it)")
+def test_the_page_does_not_scroll_sideways_at_1200px_with_long_model_names(tmp_path: Path) -> None:
+    report, rows = _evaluated()
+    long_names = {"ckpt <final>": "hf:/home/someone/projects/policy/build/out/runs/rl-d5b35fb8/checkpoints/final",
+                  "base": "hf:/home/someone/projects/policy/build/out/runs/sft-56fea8f4/checkpoints/final"}
+    text = render_report(report, rows)
+    for old, new in long_names.items():
+        text = text.replace(escape(old), escape(new))
+    probe = "<script>document.title = 'width=' + document.documentElement.scrollWidth;</script></body>"
+    page = tmp_path / "page.html"
+    page.write_text(text.replace("</body>", probe), encoding="utf-8")
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1800", "--dump-dom", page.as_uri()]
+    dom = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
+    width = re.search(r"<title>width=(\d+)</title>", dom)
+    assert width is not None and int(width.group(1)) <= 1200
