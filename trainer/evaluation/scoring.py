@@ -52,17 +52,17 @@ class ScoreOnlyGrader:
         scores = [expected_score(p) for p in found]
         styles: list[Response | None] = [None] * len(requests)
         if self.styles:
-            styles = self._styles(conversations, [p if s is not None else None for p, s in zip(found, scores,
-                                                                                            strict=True)])
+            digits = [None if s is None or p is None else _argmax(p, SCORE_TOKENS)
+                      for p, s in zip(found, scores, strict=True)]
+            styles = self._styles(conversations, [None if d is None else int(d) for d in digits])
         missing = [i for i, s in enumerate(scores) if s is None or (self.styles and styles[i] is None)]
         graded = dict(zip(missing, self.judge.grade([requests[i] for i in missing]), strict=True)) if missing else {}
         return [graded[i] if i in graded else _grade(cast(float, s), styles[i]) for i, s in enumerate(scores)]
 
     def _styles(self, conversations: Sequence[Sequence[ChatMessage]],
-                probs: Sequence[Mapping[str, float] | None]) -> list[Response | None]:
-        """The most probable style after each verdict's greedy score digit; None where there is no score or
+                digits: Sequence[int | None]) -> list[Response | None]:
+        """The most probable style after each verdict's greedy score digit; None where there is no digit or
         the backend gave no probabilities. One `choice_probs` call per distinct digit (at most five)."""
-        digits = [None if p is None else int(max(SCORE_TOKENS, key=lambda t: p.get(t, 0.0))) for p in probs]
         out: list[Response | None] = [None] * len(conversations)
         for digit in sorted({d for d in digits if d is not None}):
             rows = [i for i, d in enumerate(digits) if d == digit]
@@ -71,8 +71,13 @@ class ScoreOnlyGrader:
                 continue
             for i, p in zip(rows, found, strict=True):
                 if p is not None:
-                    out[i] = cast(Response, max(RESPONSES, key=lambda s: p.get(s, 0.0)))
+                    out[i] = cast(Response, _argmax(p, RESPONSES))
         return out
+
+
+def _argmax(probs: Mapping[str, float], choices: Sequence[str]) -> str:
+    """The most probable choice (the first of equals)."""
+    return max(choices, key=lambda c: probs.get(c, 0.0))
 
 
 def _grade(score: float, style: Response | None = None) -> Grade:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,9 +21,9 @@ from compiler import write_bundle
 from compiler.bundle import load_bundle
 from tests.trainer.generation.gen_helpers import GUN, KILL, ROAST
 from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
-from trainer.cli import main
 from trainer.generation import candidate_log, read_jsonl, read_recipe
 
+DelibCli = Callable[..., tuple[int, str, str]]
 DELIB = str(Path(sys.executable).parent / "delib")
 
 
@@ -44,17 +45,6 @@ def prompts_file(tmp_path: Path, n: int = 3, category: bool = True) -> Path:
     return path
 
 
-def delib(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["delib", "generate", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.mark.parametrize(("case", "message"), [
     ("missing_bundle", "no bundle here (manifest.json is missing)"),
     ("bad_prompts", "prompts.jsonl:1:2: invalid JSON"),
@@ -65,8 +55,7 @@ def delib(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *
     ("wrong_spec", "is not one the bundle was compiled from"),
 ])
 def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: Path, bundle_dir: Path,
-                                             monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+                                             delib_cli: DelibCli) -> None:
     prompts = prompts_file(tmp_path)
     args = [str(bundle_dir), "--prompts", str(prompts), "-o", str(tmp_path / "out"), "--backend", "fake",
             "--judge", "fake"]
@@ -91,19 +80,18 @@ def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: 
                          .replace("Answer directly.", "Answer at once."))
         prompts_file(tmp_path, category=False)
         args += ["--spec", str(other)]
-    code, _, err = delib(monkeypatch, capsys, *args)
+    code, _, err = delib_cli("generate", *args)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "out" / "data.jsonl").exists()
 
 
-def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, delib_cli: DelibCli) -> None:
     out = tmp_path / "out"
     base = [str(bundle_dir), "--prompts", str(prompts_file(tmp_path)), "-o", str(out), "--backend", "fake",
             "--judge", "fake", "--samples", "2"]
-    code, stdout, err = delib(monkeypatch, capsys, *base, "--dry-run")
+    code, stdout, err = delib_cli("generate", *base, "--dry-run")
     assert code == 0 and not out.exists() and "prompts per category: weapons 2, insults 1" in stdout
-    code, stdout, err = delib(monkeypatch, capsys, *base)
+    code, stdout, err = delib_cli("generate", *base)
     assert code == 0, err
     assert "6 units: 0 cached, 6 to generate, 0 to judge again" in err and "total" in stdout
     assert len(read_jsonl(out / "candidates.jsonl")) == 6 and read_jsonl(out / "data.jsonl") == []  # echo: no format
@@ -112,19 +100,19 @@ def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, monkeypatch: py
     assert recipe is not None and recipe.backend == recipe.judge == "fake" and recipe.config.samples == 2
     assert recipe.prompts.path == str((tmp_path / "prompts.jsonl").resolve())
     assert load_bundle(out / "bundle").manifest == load_bundle(bundle_dir).manifest  # the bundle used, copied
-    code, stdout, _ = delib(monkeypatch, capsys, *base, "--dry-run", "--samples", "3")
+    code, stdout, _ = delib_cli("generate", *base, "--dry-run", "--samples", "3")
     assert code == 0 and "3 prompts (0 still to route by retrieval), 9 units: 6 cached, 3 to generate" in stdout
     assert read_recipe(out).config.samples == 2  # type: ignore[union-attr]  # a dry run records nothing
 
 
 @pytest.mark.slow
 def test_prompts_without_category_are_routed_by_the_bundles_own_spec(
-        tmp_path: Path, bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, delib_cli: DelibCli,
         delib_model_cache: Path) -> None:
     monkeypatch.setenv("DELIB_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    code, _, err = delib(monkeypatch, capsys, str(bundle_dir), "--prompts", str(prompts_file(tmp_path, category=False)),
-                         "-o", str(out), "--backend", "fake", "--judge", "fake", "--samples", "1")
+    code, _, err = delib_cli("generate", str(bundle_dir), "--prompts", str(prompts_file(tmp_path, category=False)),
+                             "-o", str(out), "--backend", "fake", "--judge", "fake", "--samples", "1")
     assert code == 0, err
     rows = read_jsonl(out / "candidates.jsonl")
     routed = {row["prompt"][0]["content"].split(" (#")[0]: row["category"] for row in rows}  # type: ignore[index]
