@@ -29,7 +29,7 @@ import numpy as np
 from spec_lang.model import Response
 from trainer.evaluation import LabeledResponse, read_labeled_file
 from trainer.evaluation._stats import prf
-from trainer.evaluation.refusal import HeuristicDetector, KeywordDetector
+from trainer.judging.refusal import HeuristicDetector, KeywordDetector
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "trainer" / "evaluation" / "data"

@@ -6,6 +6,7 @@ from trainer.cli import (  # noqa: F401  (each module registers its commands)
     _eval_cmds,
     _generate_cmds,
     _project_cmds,
+    _prompts_cmds,
     _retrain_cmds,
     _retrieval_cmds,
     _spec_cmds,

@@ -160,6 +160,22 @@ def generate_cmd(
                                                      "cannot route confidently.")] = False,
     judge_malformed: Annotated[bool, typer.Option("--judge-malformed", help="Also judge completions that "
                                                   "cannot be kept (malformed or truncated).")] = False,
+    guided: Annotated[bool, typer.Option("--guided", help="Write the format step by step (small models).")
+                      ] = False,
+    label_aware: Annotated[bool, typer.Option("--label-aware", help="Guided: decide the prompt's expected "
+                                              "response when the model's own decision differs.")] = False,
+    cite_rules: Annotated[bool, typer.Option("--cite-rules", help="Guided: start the reasoning with the "
+                                             "best-matching rule, refusals as the spec's GOOD ones open.")] = False,
+    reasoning_tokens: Annotated[int | None, typer.Option("--reasoning-tokens", min=0, help="Guided: token limit "
+                                                         "of the model's own reasoning (0: none).")] = None,
+    answer_with_spec: Annotated[bool, typer.Option("--answer-with-spec/--answer-without-spec", help="Guided: "
+                                                   "whether the answer step sees the spec.")] = True,
+    short_answers: Annotated[bool, typer.Option("--short-answers", help="Guided: the answer ends at its first "
+                                                "blank line.")] = False,
+    panel: Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (detector vs the prompts' "
+                                        "expected responses, with the LLM judge).")] = False,
+    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
+                                            "judge.")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,
 ) -> None:
     """Sample N completions per prompt under its category's system prompt, grade each with the spec-aware
@@ -178,7 +194,10 @@ def generate_cmd(
         config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
                                   max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
                                   judge=JudgeConfig(runs=judge_runs), judge_malformed=judge_malformed,
-                                  skip_uncategorised=skip_uncategorised)
+                                  skip_uncategorised=skip_uncategorised, guided=guided, label_aware=label_aware,
+                                  cite_rules=cite_rules, reasoning_tokens=reasoning_tokens,
+                                  answer_with_spec=answer_with_spec, short_answers=short_answers, panel=panel,
+                                  panel_llm=panel_llm)
         recipe = GenerationRecipe(config=config, backend=backend, judge=judge, spec=spec, prompts=PromptSource(
             path=str(prompts.resolve()), prompt_column=prompt_column, category_column=category_column, limit=limit))
         report = run_recipe(recipe, bundle, output, dry_run=dry_run)

@@ -124,6 +124,8 @@ def sft_cmd(
     bf16: Bf16Opt = None,
     save_steps: SaveOpt = None,
     chat_template: TemplateOpt = "auto",
+    answer_only: Annotated[bool, typer.Option("--answer-only", help="Train on the answers alone, the reasoning "
+                                              "dropped (the paper's ablation).")] = False,
     trl_arg: TrlOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -138,7 +140,7 @@ def sft_cmd(
         config = _config(SFTStageConfig, model=model, lora=_lora(lora, lora_r, lora_alpha), epochs=epochs,
                          max_steps=max_steps, learning_rate=lr, batch_size=batch_size, grad_accum=grad_accum,
                          max_length=max_length, seed=seed, bf16=bf16, save_steps=save_steps,
-                         chat_template=chat_template)
+                         chat_template=chat_template, answer_only=answer_only)
         result = train_sft(data, output, config, trl_overrides=_overrides(trl_arg), force=force)
     _report(result)
 
@@ -170,6 +172,10 @@ def rl_cmd(
     vllm_mode: Annotated[str | None, typer.Option("--vllm-mode", help="Generate with vLLM: `server` or "
                                                   "`colocate` (GPU; needs vllm).")] = None,
     vllm_server_url: Annotated[str | None, typer.Option("--vllm-server-url", help="vLLM server base URL.")] = None,
+    panel: Annotated[bool, typer.Option("--panel", help="Reward with the judge panel: the answer's style "
+                                        "against the prompts' `expected` column, with the LLM judge.")] = False,
+    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
+                                            "judge (off: no judge model is opened).")] = True,
     seed: SeedOpt = 0,
     bf16: Bf16Opt = None,
     save_steps: SaveOpt = None,
@@ -188,8 +194,7 @@ def rl_cmd(
         vllm_mode = "server"
     with _errors():
         rewards = _config(RewardSettings, judge=judge, judge_runs=judge_runs, judge_tokens=judge_tokens,
-                          w_judge=w_judge, w_format=w_format,
-                          w_cite=w_cite)
+                          w_judge=w_judge, w_format=w_format, w_cite=w_cite, panel=panel, panel_llm=panel_llm)
         vllm = _config(VLLMSettings, mode=vllm_mode, server_url=vllm_server_url) if vllm_mode else None
         config = _config(RLStageConfig, model=model, lora=_lora(lora, lora_r, lora_alpha), epochs=epochs,
                          max_steps=max_steps, learning_rate=lr, batch_size=batch_size,

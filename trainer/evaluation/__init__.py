@@ -2,14 +2,16 @@
 
     report, rows = run_eval([model, base], judge, bundle, prompts, placements, EvalConfig())   # delib eval
     write_eval("reports/", report, rows)                       # eval.json, rows.jsonl, report.html
+    keyword_refusal_rates("reports/eval.json")                 # {model: RefusalRates} by the keyword matcher
     cases, skipped = build_cases(spec); results = run_cases(cases, judge)                      # delib test
     judge_agreement(labelled_rows, grades, judge=judge.model_id)                               # delib eval-judge
 
 Modules: `inputs` (prompt and labelled files), `metrics` and `runner` (`delib eval`), `records`,
-`report_html` and `output` (its results), `policy_cases` and `policy_tests` (`delib test`), `agreement`
-(`delib eval-judge`), `refusal` (style detectors; `classifier` adds one over sentence embeddings and is
-imported on its own), `scoring` (scores without verdicts), `routing` and `sources` (categories, specs,
-bundles), `console` (terminal tables). Importing this package loads no model, torch or transformers.
+`report_html` and `output` (its results; `read_eval` and `keyword_refusal_rates` read `eval.json` back),
+`policy_cases` and `policy_tests` (`delib test`), `agreement` (`delib eval-judge`), `refusal` (style
+detectors; `classifier` adds one over sentence embeddings and is imported on its own), `scoring` (scores
+without verdicts), `routing` and `sources` (categories, specs, bundles), `console` (terminal tables).
+Importing this package loads no model, torch or transformers.
 
 Errors: `EvalError` (an evaluation cannot run as asked) and its subclass `InputFileError` (a file
 cannot be read; names path:line). An unreadable judge verdict is never an error: it is *unscored*.
@@ -25,7 +27,7 @@ from trainer.evaluation.inputs import (
     read_prompt_file,
 )
 from trainer.evaluation.metrics import METRICS, RowFacts, by_category, paired_deltas, row_values
-from trainer.evaluation.output import write_eval
+from trainer.evaluation.output import RefusalRates, keyword_refusal_rates, read_eval, refusal_rates, write_eval
 from trainer.evaluation.policy_cases import (
     Candidate,
     PolicyCase,
@@ -44,7 +46,7 @@ from trainer.evaluation.policy_tests import (
     summarise,
 )
 from trainer.evaluation.records import EvalReport, EvalRow
-from trainer.evaluation.refusal import (
+from trainer.judging.refusal import (
     KEYWORDS,
     HeuristicDetector,
     KeywordDetector,
@@ -76,6 +78,7 @@ __all__ = [
     "PolicyCase",
     "PolicyTestConfig",
     "PolicyTestReport",
+    "RefusalRates",
     "Routed",
     "RowFacts",
     "RuleCoverage",
@@ -90,11 +93,14 @@ __all__ = [
     "heuristic_style",
     "judge_agreement",
     "keyword_refusal",
+    "keyword_refusal_rates",
     "paired_deltas",
     "place_prompts",
     "rank_pairs",
+    "read_eval",
     "read_labeled_file",
     "read_prompt_file",
+    "refusal_rates",
     "render_report",
     "retrieval_router",
     "row_values",

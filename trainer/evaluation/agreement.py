@@ -17,7 +17,7 @@ from spec_lang.model import RESPONSES, Response
 from trainer.evaluation._batches import Grader, Progress, grade_all
 from trainer.evaluation._stats import cohen_kappa, prf
 from trainer.evaluation.inputs import LabeledResponse
-from trainer.evaluation.refusal import heuristic_style, keyword_refusal
+from trainer.judging.refusal import heuristic_style, keyword_refusal
 from trainer.evaluation.runner import Placement
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
 

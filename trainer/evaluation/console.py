@@ -10,12 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from trainer.evaluation.metrics import METRICS
+from trainer.evaluation.metrics import MATCHERS, METRICS, REFUSAL_RATES
 from trainer.evaluation.policy_tests import CaseResult, PolicyTestReport
 from trainer.evaluation.records import EvalReport
 
 METRIC_LABELS = {"mean_score": "score", "style_adherence": "style", "not_unsafe": "not unsafe",
                  "not_over_refused": "not over-ref.", "citation_validity": "citations"}
+RATE_LABELS = {"refused_unsafe": "refused unsafe", "answered_safe": "answered safe"}
 
 
 def _pct(x: float | None) -> str:
@@ -108,8 +109,32 @@ def _interval(metric: str, m: object, signed: bool = False) -> str:
     return f"{100 * m['value']:{sign}.1f}{unit}\n{100 * m['low']:{sign}.0f}..{100 * m['high']:{sign}.0f}"
 
 
+def _rate(values: dict[str, object], rate: str, matcher: str, signed: bool = False) -> str:
+    """A refusal rate by one matcher: the value, then its interval and n (deltas in points)."""
+    by = values.get(rate)
+    m = by.get(matcher) if isinstance(by, dict) else None
+    return "n/a" if not isinstance(m, dict) else f"{_interval(rate, m, signed)} n={m['n']}"
+
+
+def _rates_tables(report: EvalReport) -> list[RenderableType]:
+    """Refusal rates by the keyword matcher and by the metrics' style, per model, then their deltas."""
+    header = ["category", *(f"{RATE_LABELS[r]}\n({m})" for r in REFUSAL_RATES for m in MATCHERS)]
+    tables: list[RenderableType] = []
+    for model in report.models:
+        rows = [[group, *(_rate(values, r, m) for r in REFUSAL_RATES for m in MATCHERS)]
+                for group, values in model.groups.items()]
+        tables.append(rows_table(f"{model.model}: refusal rates, keyword matcher vs style", header, rows))
+    if report.comparison is not None:
+        comp = report.comparison
+        rows = [[group, *(_rate(values, r, m, signed=True) for r in REFUSAL_RATES for m in MATCHERS)]
+                for group, values in comp.groups.items()]
+        tables.append(rows_table(f"{comp.model} minus {comp.baseline}: refusal rates (points)", header, rows))
+    return tables
+
+
 def eval_report(report: EvalReport) -> RenderableType:
-    """One table per model (metrics per category with 95% intervals), then the deltas of a comparison."""
+    """One table per model (metrics per category with 95% intervals), then the deltas of a comparison, then
+    the refusal rates by the keyword matcher and by style (and their deltas)."""
     header = ["category", "n", *(METRIC_LABELS[m] for m in METRICS)]
     parts: list[RenderableType] = []
     for model in report.models:
@@ -122,8 +147,10 @@ def eval_report(report: EvalReport) -> RenderableType:
                 for group, values in comp.groups.items()]
         parts.append(rows_table(f"{comp.model} minus {comp.baseline} (paired bootstrap; rates in points)",
                                 [header[0], *header[2:]], rows))
+    parts.extend(_rates_tables(report))
     parts.append(Text(f"second lines: {int(100 * float(str(report.config.get('level', 0.95))))}% bootstrap "
-                      f"intervals; styles from {report.style_source}", style="dim"))
+                      f"intervals, n = labelled prompts; styles from {report.style_source}; keyword: the refusal "
+                      "keyword matcher (independent of the judge)", style="dim"))
     return Group(*parts)
 
 

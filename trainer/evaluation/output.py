@@ -1,12 +1,22 @@
-"""Writing `delib eval`'s results: `eval.json`, `rows.jsonl` and `report.html` in one folder."""
+"""Writing `delib eval`'s results (`eval.json`, `rows.jsonl` and `report.html` in one folder), and reading
+`eval.json` back: `read_eval`, and `keyword_refusal_rates` for the figures a demo quotes.
+
+    rates = keyword_refusal_rates("reports/eval.json")       # {model: RefusalRates}
+    rates["hf:runs/final"].refused_unsafe                     # Interval(value, low, high, n) or None
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from trainer.evaluation._stats import Interval
 from trainer.evaluation.errors import EvalError
+from trainer.evaluation.metrics import OVERALL, Matcher
 from trainer.evaluation.records import EvalReport, EvalRow
 from trainer.evaluation.report_html import render_report
 
@@ -33,3 +43,65 @@ def write_eval(folder: str | Path, report: EvalReport, rows: Sequence[Sequence[E
         raise EvalError(f"{exc.filename or root}: cannot write the results ({exc.strerror or exc})",
                         "pass a writable folder with -o") from exc
     return tuple(root / name for name in files)
+
+
+def read_eval(path: str | Path) -> EvalReport:
+    """`eval.json` (or the folder holding it) as an `EvalReport`. Raises `EvalError` when it cannot be read."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / EVAL_JSON
+    try:
+        return EvalReport.model_validate_json(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvalError(f"{file}: cannot read the evaluation ({exc.strerror or exc})",
+                        "pass the eval.json (or the -o folder) that `delib eval` wrote") from exc
+    except ValidationError as exc:
+        raise EvalError(f"{file}: not an eval.json written by `delib eval` ({exc.error_count()} problem(s), "
+                        f"first: {exc.errors()[0]['msg']})", "rerun `delib eval` to write it again") from exc
+
+
+@dataclass(frozen=True)
+class RefusalRates:
+    """One model's refusal rates by one matcher, with bootstrap intervals (`Interval.n`: labelled prompts
+    answered; None when the model answered no prompt with that label)."""
+
+    refused_unsafe: Interval | None
+    """Share of unsafe-labelled prompts whose answer refuses (or safe-completes)."""
+    answered_safe: Interval | None
+    """Share of safe-labelled prompts whose answer does not refuse."""
+
+
+def _rate(figures: Mapping[str, object], name: str, matcher: Matcher, where: str) -> Interval | None:
+    """The interval `figures[name][matcher]` of one group in `eval.json`."""
+    by = figures.get(name)
+    value = by.get(matcher, ...) if isinstance(by, Mapping) else ...
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not {"value", "low", "high", "n"} <= set(value):
+        raise EvalError(f"{where}: {name}.{matcher} is missing from the evaluation or is not an interval",
+                        "rerun `delib eval` (eval.json files older than the refusal rates lack them)")
+    return Interval(value=float(value["value"]), low=float(value["low"]), high=float(value["high"]),
+                    n=int(value["n"]))
+
+
+def refusal_rates(source: str | Path | EvalReport, matcher: Matcher = "keyword",
+                  group: str = OVERALL) -> dict[str, RefusalRates]:
+    """Every model's `refused_unsafe` and `answered_safe` by `matcher` (`keyword` or `style`) in `group`
+    (a category, or `overall`), from an `eval.json` path (or its folder) or a loaded report. Raises
+    `EvalError` when the file cannot be read or lacks the figures."""
+    report = source if isinstance(source, EvalReport) else read_eval(source)
+    out: dict[str, RefusalRates] = {}
+    for model in report.models:
+        if group not in model.groups:
+            raise EvalError(f"{model.model}: no group {group!r} in the evaluation",
+                            f"use one of: {', '.join(model.groups)}")
+        figures, where = model.groups[group], f"{model.model}: {group}"
+        out[model.model] = RefusalRates(refused_unsafe=_rate(figures, "refused_unsafe", matcher, where),
+                                        answered_safe=_rate(figures, "answered_safe", matcher, where))
+    return out
+
+
+def keyword_refusal_rates(source: str | Path | EvalReport, group: str = OVERALL) -> dict[str, RefusalRates]:
+    """Every model's `refused_unsafe` and `answered_safe` by the keyword matcher (the independent baseline),
+    with intervals and n: `refusal_rates(source, "keyword", group)`."""
+    return refusal_rates(source, "keyword", group)

@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from compiler.format import cited_ids
+from compiler.prompt_files import last_user_text
 from spec_lang.model import Comparison, Example, LabelKind, Message, Spec
 from trainer.judging import Message as ChatMessage
 
@@ -71,7 +72,7 @@ class PolicyCase(BaseModel):
 
     @property
     def text(self) -> str:
-        return _last_user(self.prompt)
+        return last_user_text(self.prompt)
 
 
 class SkippedExample(BaseModel):
@@ -87,10 +88,6 @@ class SkippedExample(BaseModel):
 
 def _where(spec: Spec, node: Message | Example) -> str:
     return str(node.span) if node.span is not None else spec.path
-
-
-def _last_user(prompt: Sequence[ChatMessage]) -> str:
-    return next((m["content"] for m in reversed(prompt) if m["role"] == "user"), prompt[-1]["content"])
 
 
 def _message(m: Message) -> ChatMessage:
@@ -203,7 +200,7 @@ def build_cases(spec: Spec, router: Router | None = None,
     unrouted = [d for d in drafts if d.owner is None]
     routed: dict[str, str | None] = {}
     if unrouted and router is not None:
-        routed = dict(zip((d.id for d in unrouted), router([_last_user(d.prompt) for d in unrouted]), strict=True))
+        routed = dict(zip((d.id for d in unrouted), router([last_user_text(d.prompt) for d in unrouted]), strict=True))
     cases: list[PolicyCase] = []
     for draft in drafts:
         category = draft.owner if draft.owner is not None else routed.get(draft.id)

@@ -1,5 +1,17 @@
 """What `delib eval` records: one `EvalRow` per prompt and model (`rows.jsonl`), and the `EvalReport`
 (`eval.json`) with the metrics of each model and, for two models, the paired deltas.
+
+`eval.json` keys (metric definitions in `metrics`; an interval is `{value, low, high, n}`, n = the prompts
+it applies to, or null where none applies):
+
+- `prompts`, `n_prompts`, `routed`, `uncategorised`, `bundle_revision`, `specs`, `judge`, `judge_runs`,
+  `style_source` (what decided the styles), `config` (the `EvalConfig`).
+- `models[i].model`, and `models[i].groups[G]` for every category G, then `overall`: `n`, `unscored`,
+  one interval per metric (`mean_score`, `style_adherence`, `not_unsafe`, `not_over_refused`,
+  `citation_validity`), and the refusal rates by matcher: `refused_unsafe.keyword`,
+  `refused_unsafe.style`, `answered_safe.keyword`, `answered_safe.style` (intervals).
+- `comparison` (null for one model): `model`, `baseline`, and `groups[G]` with the same metric and
+  refusal-rate keys holding paired-bootstrap deltas, model minus baseline.
 """
 
 from __future__ import annotations
@@ -87,7 +99,8 @@ class EvalRow(BaseModel):
     def facts(self) -> RowFacts:
         return RowFacts(prompt_id=self.prompt_id, category=self.category, score=self.grade.score,
                         style=self.refusal.used, expected=self.expected, label=self.label,
-                        citations_valid=None if self.citations is None else self.citations.valid)
+                        citations_valid=None if self.citations is None else self.citations.valid,
+                        keyword=None if self.finish_reason == "error" else self.refusal.keyword)
 
 
 class ModelResult(BaseModel):

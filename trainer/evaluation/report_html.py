@@ -1,8 +1,10 @@
 """`report.html`: one self-contained page (inline CSS and SVG, no script, no external resource).
 
-Overall tiles per model (with the delta when two are compared), per-category bars of the mean score and
-of the rates with their intervals, a forest plot of the paired deltas, the score distributions, a table
-of every metric per category, and the worst answers with the judge's rationale. All text is escaped.
+Overall tiles per model (with the delta when two are compared), then the failures (`failure`: every
+unsafe prompt answered and every safe prompt refused, by the keyword matcher or by the style, marked which,
+with the refusal rates by both), per-category bars of the mean score and of the rates with their
+intervals, a forest plot of the paired deltas, the score distributions, a table of every metric per
+category, and the worst answers with the judge's rationale. All text is escaped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from html import escape
 
 from trainer.evaluation._report_css import CSS
 from trainer.evaluation._svg import Bar, Series, bar_chart, forest_plot, histogram
-from trainer.evaluation.metrics import METRICS, OVERALL
+from trainer.evaluation.metrics import MATCHERS, METRICS, OVERALL, REFUSAL_RATES, Matcher, rate_values
 from trainer.evaluation.records import EvalReport, EvalRow
 
 COLORS = ("#0969da", "#bf8700")
@@ -25,6 +27,15 @@ HINTS = {"mean_score": "1 (violation) .. 5 (exemplary)", "style_adherence": "cho
          "citation_validity": "reasoning cites only ids of the category"}
 BINS = ("1-1.5", "1.5-2.5", "2.5-3.5", "3.5-4.5", "4.5-5")
 TEXT_CHARS = 420
+FAILURE_CHARS = 280
+FAILURES = {"refused_unsafe": "unsafe prompt answered", "answered_safe": "safe prompt refused"}
+"""What a failure of each refusal rate is called."""
+FAILURE_COUNTS = {"refused_unsafe": "unsafe prompts answered", "answered_safe": "safe prompts refused"}
+FAILURE_CSS = """
+.rates td:first-child, .failures td { overflow-wrap: anywhere; }
+.failures td.text { min-width: 160px; }
+"""
+"""The failures section's additions to `CSS`: long model names and categories wrap instead of widening the page."""
 
 
 def short_name(model: str, keep: int = 2) -> str:
@@ -162,8 +173,8 @@ def _styles(rows: Sequence[Sequence[EvalRow]]) -> str:
             f"<th>safe complete</th></tr>{''.join(body)}</table>")
 
 
-def _clip(text: str) -> str:
-    return escape(text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS].rstrip() + " …")
+def _clip(text: str, chars: int = TEXT_CHARS) -> str:
+    return escape(text if len(text) <= chars else text[:chars].rstrip() + " …")
 
 
 def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
@@ -190,6 +201,81 @@ def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
     return "".join(parts) or '<p class="note">No scored answers.</p>'
 
 
+def failure(row: EvalRow) -> tuple[str, tuple[Matcher, ...]] | None:
+    """The rate a row fails (`refused_unsafe`: an unsafe prompt answered; `answered_safe`: a safe prompt
+    refused) and the matchers that say so; None when it passes by both, is unlabelled or has no answer."""
+    values = rate_values(row.facts())
+    for rate in REFUSAL_RATES:
+        by = tuple(m for m in MATCHERS if values[rate][m] == 0.0)
+        if by:
+            return rate, by
+    return None
+
+
+def _by(row: EvalRow, by: Sequence[Matcher]) -> str:
+    names = {"keyword": "keyword", "style": f"{row.refusal.source or 'judge'} style"}
+    return " ".join(f'<span class="pill">{escape(names[m])}</span>' for m in by)
+
+
+def _other(row: EvalRow, other: EvalRow | None) -> str:
+    if other is None:
+        return ""
+    found = failure(other)
+    if other.finish_reason == "error":
+        said = "no answer"
+    elif found is None:
+        said = "passed"
+    else:
+        said = "failed too " + _by(other, found[1])
+    return f"<td>{escape(short_name(other.model))}: {said}</td>"
+
+
+def _rate_cells(groups: Mapping[str, Mapping[str, object]], signed: bool = False) -> str:
+    cells = []
+    for rate in REFUSAL_RATES:
+        by = groups.get(OVERALL, {}).get(rate)
+        for matcher in MATCHERS:
+            m = by.get(matcher) if isinstance(by, dict) else None
+            cells.append('<td class="na">n/a</td>' if not isinstance(m, dict) else
+                         f'<td class="num">{_fmt(rate, m["value"], signed)}<small>[{_fmt(rate, m["low"], signed)}, '
+                         f'{_fmt(rate, m["high"], signed)}] · n={m["n"]}</small></td>')
+    return "".join(cells)
+
+
+def _rates(report: EvalReport) -> str:
+    """Overall refusal rates by the keyword matcher and by style, per model, and their delta."""
+    head = "".join(f"<th>{rate.replace('_', ' ')} ({m})</th>" for rate in REFUSAL_RATES for m in MATCHERS)
+    body = [f"<tr><td>{escape(short_name(m.model))}</td>{_rate_cells(m.groups)}</tr>" for m in report.models]
+    if report.comparison is not None:
+        body.append(f'<tr class="total"><td>Δ (paired)</td>{_rate_cells(report.comparison.groups, True)}</tr>')
+    return f'<table class="rates"><tr><th>model</th>{head}</tr>{"".join(body)}</table>'
+
+
+def _failures(report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> str:
+    """Every failing row of every model, unsafe prompts answered first, in prompt-file order."""
+    parts = [_rates(report)]
+    for i, model_rows in enumerate(rows):
+        others = {r.prompt_id: r for r in rows[1 - i]} if len(rows) == 2 else {}
+        found = [(r, f) for r in model_rows if (f := failure(r)) is not None]
+        found.sort(key=lambda rf: (REFUSAL_RATES.index(rf[1][0]), rf[0].line))
+        if not model_rows:
+            continue
+        counts = ", ".join(f"{sum(f[0] == rate for _, f in found)} {FAILURE_COUNTS[rate]}" for rate in REFUSAL_RATES)
+        title = f"<h3>{escape(short_name(model_rows[0].model))}: {counts}</h3>"
+        if not found:
+            parts.append(f'{title}<p class="note">No failures by either matcher.</p>')
+            continue
+        other_head = "<th>other model</th>" if others else ""
+        body = "".join(
+            f'<tr><td>{FAILURES[f[0]]}</td><td>{_by(r, f[1])}</td><td>{escape(r.category)}</td>'
+            f'<td class="text">{_clip(r.prompt[-1]["content"], FAILURE_CHARS)}</td>'
+            f'<td class="text">{_clip(r.answer or "(empty)", FAILURE_CHARS)}</td>'
+            f"{_other(r, others.get(r.prompt_id)) if others else ''}</tr>" for r, f in found)
+        parts.append(f'{title}<table class="worst failures"><tr><th>failure</th><th>flagged by</th><th>category</th>'
+                     f"<th>prompt</th><th>answer</th>{other_head}</tr>{body}</table>")
+    return "".join(parts)
+
+
 def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, worst: int = 8) -> str:
     """The whole page."""
     groups = _categories(report)
@@ -201,13 +287,18 @@ def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, wors
               if report.routed else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>delib eval: {names}</title><style>{CSS}</style></head><body>
+<title>delib eval: {names}</title><style>{CSS}{FAILURE_CSS}</style></head><body>
 <header><div class="eyebrow">delib eval · policy evaluation</div><h1>{names}</h1>
 <div class="meta">{report.n_prompts} prompts from <code>{escape(report.prompts)}</code>{routed} · bundle
 <code>{escape(", ".join(report.specs))} @ {escape(report.bundle_revision)}</code> · judge
 <code>{escape(report.judge)}</code> (k={report.judge_runs}, answer only)<br>models {full}</div></header>
 <main>
 <div class="tiles">{tiles}</div>
+<section id="failures"><h2>Failures</h2><p class="note">Labelled prompts only. A failure is an unsafe prompt answered
+(no refusal or safe completion) or a safe prompt refused, by the keyword matcher (independent of the judge) or by the
+style the metrics use ({escape(report.style_source)}); <i>flagged by</i> says which. Rates: overall, with
+{int(100 * float(str(report.config.get("level", 0.95))))}% bootstrap intervals; n = labelled prompts answered.</p>
+{_failures(report, rows)}</section>
 <section><h2>By category</h2><div class="charts">{charts}</div>
 <p class="note">Bars: point estimates; whiskers: {int(100 * float(str(report.config.get("level", 0.95))))}%
 bootstrap intervals ({report.config.get("resamples")} resamples, seed {report.config.get("seed")}). Styles come from

@@ -22,7 +22,7 @@ from trainer.backends import ChatBackend, Generation, SamplingParams
 from trainer.evaluation._batches import Grader, Progress, generate_all, grade_all
 from trainer.evaluation.errors import EvalError
 from trainer.evaluation.inputs import EvalPrompt, expected_responses
-from trainer.evaluation.metrics import Bootstrap, by_category, paired_deltas
+from trainer.evaluation.metrics import Bootstrap, by_category, paired_deltas, paired_rate_deltas, rates_json
 from trainer.evaluation.records import (
     CitationRecord,
     Comparison,
@@ -33,7 +33,7 @@ from trainer.evaluation.records import (
     RefusalRecord,
     StyleSource,
 )
-from trainer.evaluation.refusal import heuristic_style, keyword_refusal
+from trainer.judging.refusal import heuristic_style, keyword_refusal
 from trainer.evaluation.routing import RouteFn
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
 
@@ -173,7 +173,8 @@ def evaluate_model(model: ChatBackend, grader: Grader, bundle: Bundle, prompts: 
                                stage=f"answering ({model.model_id})", progress=progress)
     answered = [i for i, g in enumerate(generations) if g.finish_reason != "error"]
     requests = [JudgeRequest(category=placements[i].category, prompt=prompts[i].messages,
-                             completion=generations[i].text) for i in answered]
+                             completion=generations[i].text,
+                             expected=expected_responses(prompts[i].label, prompts[i].expected)) for i in answered]
     graded = dict(zip(answered, grade_all(grader, requests, stage=f"grading ({model.model_id})",
                                           progress=progress), strict=True))
     grades = [graded[i] if i in graded else _failed(g) for i, g in enumerate(generations)]
@@ -194,9 +195,11 @@ def summarise_rows(rows_per_model: Sequence[Sequence[EvalRow]], config: EvalConf
     comparison = None
     if len(rows_per_model) == 2:
         first, second = rows_per_model
-        deltas = paired_deltas([r.facts() for r in first], [r.facts() for r in second], boot)
+        mine, theirs = [r.facts() for r in first], [r.facts() for r in second]
+        deltas, rates = paired_deltas(mine, theirs, boot), paired_rate_deltas(mine, theirs, boot)
         comparison = Comparison(model=results[0].model, baseline=results[1].model, groups={
-            g: {m: (None if v is None else v.as_json()) for m, v in values.items()} for g, values in deltas.items()})
+            g: {**{m: (None if v is None else v.as_json()) for m, v in values.items()}, **rates_json(rates[g])}
+            for g, values in deltas.items()})
     return results, comparison
 
 

@@ -38,6 +38,30 @@ class GenerationConfig(BaseModel):
     """Write completions in the format step by step (reasoning, decision by probability, answer), for models
     too small to follow it unaided (`trainer.generation._guided`); needs a backend that continues a prefilled
     assistant message (local backends, vLLM, llama.cpp server)."""
+    label_aware: bool = False
+    """Guided only: when a prompt carries an expected response (`expected`, or its safe/unsafe `label`) and
+    the model's own decision is not one of them, decide the expected one and let the model write the
+    reasoning's end and the answer (STaR-style rationalisation; the candidate is marked `rationalised`)."""
+    cite_rules: bool = False
+    """Guided only: prefill the reasoning with the citation of the category's best-matching rule, and the
+    answer of a refuse/safe_complete decision with the opening sentence of the spec's GOOD answers in that
+    style (`trainer.generation._guide`)."""
+    reasoning_tokens: int | None = Field(default=None, ge=0)
+    """Guided only: token limit of the model's own reasoning (default: half of `max_new_tokens`); 0: the
+    reasoning is the rule citation alone (`cite_rules`) and the decision, no model-written text."""
+    answer_with_spec: bool = True
+    """Guided only: the answer step sees the spec system prompt. Off: it sees the conversation and the
+    reasoning so far without the spec, as the trained model will (for small models, which copy a long
+    spec instead of answering)."""
+    short_answers: bool = False
+    """Guided only: the answer ends at its first blank line (one paragraph), so a small model's answers finish
+    instead of running into the token limit."""
+    panel: bool = False
+    """Grade with the judge panel (`trainer.judging.PanelJudge`): the LLM judge plus the refusal detector
+    checked against the prompt's expected response and the completion's own decision; a mismatch scores 1."""
+    panel_llm: bool = True
+    """With `panel`: include the LLM judge as a member. Off: the deterministic members alone decide (no judge
+    model call; for a judge measured to add nothing, as the embedded 135M one is)."""
     skip_uncategorised: bool = False
     """Skip prompts that retrieval could not route confidently; off: they go to their best-scoring category,
     flagged `uncategorised` in the output so they can be filtered later."""

@@ -1,18 +1,28 @@
 """Guided generation: completions written in the format step by step, for models too small to follow it.
 
-    1. reasoning   the assistant turn is prefilled with `<reasoning>`; sampling stops at `Decision:` or the
-                   closing tag (half the token budget)
-    2. decision    comply / refuse / safe_complete, by the model's own probabilities after `Decision:`
-    3. answer      prefilled with everything so far and `<answer>`; sampling stops at `</answer>`
+    1. reasoning   the assistant turn is prefilled with `<reasoning>` (and the guide's rule citation);
+                   sampling stops at `Decision:` or the closing tag (`reasoning_tokens`, default half the
+                   token budget)
+    2. decision    comply / refuse / safe_complete, by the model's own probabilities after `Decision:`;
+                   with a guide's expected responses, the most probable of those when the model's own
+                   choice is not one of them (the candidate is then *rationalised*)
+    3. answer      prefilled with everything so far, `<answer>` and the guide's opener for the decision;
+                   sampling stops at `</answer>` (or, with `short_answers`, at the first blank line; an
+                   answer the token limit cuts off then ends at its last full sentence)
 
-The result is always well-formed, and every word in it is the model's; only the tags are ours. The
-backend must continue a final assistant message (prefill): local backends do, and so do vLLM and the
-llama.cpp server (`continue_final_message`). Three backend calls replace one.
+The result is always well-formed. Without guides every word is the model's and only the tags are ours;
+a guide adds the spec's own words (a rule citation, the opening sentence of the spec's GOOD answers in
+that style; `trainer.generation._guide`). The backend must continue a final assistant message (prefill):
+local backends do, and so do vLLM and the llama.cpp server (`continue_final_message`). Three backend calls
+replace one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from compiler.format import (
     ANSWER_CLOSE,
@@ -22,10 +32,36 @@ from compiler.format import (
     REASONING_OPEN,
     format_completion,
 )
-from spec_lang.model import RESPONSES
+from spec_lang.model import RESPONSES, Response
 from trainer.backends import ChatBackend, ChatMessage, Conversation, Generation, SamplingParams
+from trainer.generation._guide import Guide
 
 _CHOICES = tuple(f" {r}" for r in RESPONSES)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+MIN_TRIMMED = 40
+"""Characters a trimmed answer keeps at least; a shorter one stays truncated (and is not kept)."""
+
+
+def trim_to_sentence(answer: Generation) -> Generation:
+    """A short answer cut off by the token limit, ended at its last full sentence (`short_answers`): the
+    words are still the model's, and small models' answers rarely end within a CPU-sized budget."""
+    if answer.finish_reason != "length":
+        return answer
+    ends = [m.end() for m in _SENTENCE_END.finditer(answer.text)]
+    if not ends or ends[-1] < MIN_TRIMMED or "```" in answer.text[:ends[-1]]:
+        return answer
+    return answer.model_copy(update={"text": answer.text[:ends[-1]], "finish_reason": "stop"})
+
+
+@dataclass(frozen=True)
+class Guided:
+    """One guided completion and how its decision was reached."""
+
+    generation: Generation
+    model_decision: Response | None
+    """The decision the model's probabilities chose (None when the backend gave none)."""
+    rationalised: bool
+    """The decision was set to the prompt's expected response against the model's own choice."""
 
 
 def _reasoning_prefix(reasoning: str) -> str:
@@ -36,31 +72,64 @@ def _with_prefill(conversation: Conversation, text: str) -> list[ChatMessage]:
     return [*conversation, ChatMessage(role="assistant", content=text)]
 
 
-def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation],
-                    params: SamplingParams) -> list[Generation]:
-    """One well-formed completion per conversation (see the module docstring)."""
-    budget = params.max_new_tokens
-    think = params.model_copy(update={"max_new_tokens": max(1, budget // 2),
+def _decide(probs: dict[str, float] | None, guide: Guide) -> tuple[Response, Response | None, bool]:
+    if probs is None:
+        return (guide.expected[0] if guide.expected else "comply"), None, bool(guide.expected)
+    ranked: list[Response] = [cast(Response, r) for r in RESPONSES if f" {r}" in probs]
+    ranked.sort(key=lambda r: probs[f" {r}"], reverse=True)
+    own: Response = ranked[0] if ranked else "comply"
+    if not guide.expected or own in guide.expected:
+        return own, own, False
+    return next((r for r in ranked if r in guide.expected), guide.expected[0]), own, True
+
+
+def _think(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams,
+           guides: Sequence[Guide], reasoning_tokens: int | None) -> list[Generation]:
+    budget = reasoning_tokens if reasoning_tokens is not None else max(1, params.max_new_tokens // 2)
+    if budget == 0:
+        return [Generation(text="", prompt_tokens=0, completion_tokens=0, finish_reason="stop")] * len(guides)
+    think = params.model_copy(update={"max_new_tokens": budget,
                                       "stop": (DECISION_PREFIX, REASONING_CLOSE, ANSWER_OPEN)})
-    first = backend.generate([_with_prefill(c, f"{REASONING_OPEN}\n") for c in conversations], think)
-    reasonings = [g.text.strip() for g in first]
+    starts = [f"{REASONING_OPEN}\n" + (f"{g.citation}\n" if g.citation else "") for g in guides]
+    return backend.generate([_with_prefill(c, s) for c, s in zip(conversations, starts, strict=True)], think)
+
+
+def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams,
+                    guides: Sequence[Guide] | None = None, reasoning_tokens: int | None = None,
+                    short_answers: bool = False,
+                    answer_conversations: Sequence[Conversation] | None = None) -> list[Guided]:
+    """One well-formed completion per conversation (see the module docstring). `reasoning_tokens=0`: no
+    model-written reasoning; `answer_conversations`: what the answer step sees instead (e.g. without the
+    spec system prompt)."""
+    guides = list(guides) if guides is not None else [Guide()] * len(conversations)
+    budget = params.max_new_tokens
+    first = _think(backend, conversations, params, guides, reasoning_tokens)
+    reasonings = [(g.citation + "\n" if g.citation else "") + one.text.strip() for g, one in zip(guides, first,
+                                                                                                  strict=True)]
     probs = backend.choice_probs(
         [_with_prefill(c, _reasoning_prefix(r)) for c, r in zip(conversations, reasonings, strict=True)], "",
         _CHOICES)
-    decisions = [RESPONSES[0] if p is None else max(p, key=p.__getitem__).strip() for p in probs]
-    heads = [f"{_reasoning_prefix(r)} {d}\n{REASONING_CLOSE}\n{ANSWER_OPEN}\n"
-             for r, d in zip(reasonings, decisions, strict=True)]
-    left = max(1, budget // 2, budget - max((g.completion_tokens for g in first), default=0))
-    answers = backend.generate([_with_prefill(c, h) for c, h in zip(conversations, heads, strict=True)],
-                               params.model_copy(update={"max_new_tokens": left, "stop": (ANSWER_CLOSE,)}))
+    decided = [_decide(p, g) for p, g in zip(probs, guides, strict=True)]
+    openers = [(g.openers or {}).get(d[0], "") for g, d in zip(guides, decided, strict=True)]
+    heads = [f"{_reasoning_prefix(r)} {d[0]}\n{REASONING_CLOSE}\n{ANSWER_OPEN}\n{o}"
+             for r, d, o in zip(reasonings, decided, openers, strict=True)]
+    left = max(1, budget - max((g.completion_tokens for g in first), default=0))
+    answering = answer_conversations if answer_conversations is not None else conversations
+    answers = backend.generate([_with_prefill(c, h) for c, h in zip(answering, heads, strict=True)],
+                               params.model_copy(update={"max_new_tokens": left, "stop": (ANSWER_CLOSE, "\n\n")
+                                                         if short_answers else (ANSWER_CLOSE,)}))
+    if short_answers:
+        answers = [trim_to_sentence(a) for a in answers]
     out = []
-    for one, two, reasoning, decision in zip(first, answers, reasonings, decisions, strict=True):
+    for one, two, reasoning, (decision, own, forced), opener in zip(first, answers, reasonings, decided, openers,
+                                                                     strict=True):
         failed = next((g for g in (one, two) if g.finish_reason == "error"), None)
         if failed is not None:
-            out.append(failed)
+            out.append(Guided(failed, own, forced))
             continue
-        text = format_completion(reasoning, two.text, decision)  # type: ignore[arg-type]
-        out.append(Generation(text=text, prompt_tokens=one.prompt_tokens + two.prompt_tokens,
-                              completion_tokens=one.completion_tokens + 1 + two.completion_tokens,
-                              finish_reason=two.finish_reason))
+        answer = f"{opener} {two.text.lstrip()}" if opener and not opener[-1].isspace() else opener + two.text
+        text = format_completion(reasoning, answer, decision)
+        out.append(Guided(Generation(text=text, prompt_tokens=one.prompt_tokens + two.prompt_tokens,
+                                     completion_tokens=one.completion_tokens + 1 + two.completion_tokens,
+                                     finish_reason=two.finish_reason), own, forced))
     return out

@@ -39,7 +39,7 @@ def unit_key(prompt: str, category_hash: str, system_prompt_hash: str, generator
                    "generator": model_identity(generator), "sampling": dict(sampling), "sample": sample_index})
 
 
-def judge_key(unit: str, judge: str, config: JudgeConfig, rubric_hash: str) -> str:
-    """The key of one judgement of one completion."""
+def judge_key(unit: str, judge: str, config: JudgeConfig, rubric_hash: str, **panel: Any) -> str:
+    """The key of one judgement of one completion (`panel`: the panel's inputs, when it grades)."""
     return digest({"unit": unit, "judge": model_identity(judge), "config": config.model_dump(mode="json"),
-                   "rubric": rubric_hash})
+                   "rubric": rubric_hash, **panel})

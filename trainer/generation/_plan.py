@@ -13,10 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from compiler.bundle import Bundle
+from spec_lang.model import Response
 from spec_lang.versions import digest
 from trainer.generation._config import GenerationConfig
+from trainer.generation._guide import Guide, cite, spec_openers
 from trainer.generation._keys import judge_key, prompt_key, unit_key
 from trainer.generation._records import Candidate, Sampling
+from trainer.generation._routing import route_text
 from trainer.judging import Message
 
 
@@ -29,6 +32,8 @@ class RoutedRow:
     source: str
     retrieval_score: float | None = None
     uncategorised: bool = False
+    expected: tuple[Response, ...] = ()
+    """The responses that count as right for the prompt (from its `expected` or `label`); empty: unknown."""
 
     @property
     def key(self) -> str:
@@ -44,6 +49,8 @@ class Unit:
     row: RoutedRow
     sample_index: int
     sampling: Sampling
+    guide: Guide = Guide()
+    """What guided generation is given for this prompt (`_guide`); part of the key."""
 
 
 @dataclass(frozen=True)
@@ -80,20 +87,49 @@ def needs_judging(candidate: Candidate, config: GenerationConfig) -> bool:
     return candidate.generated and (candidate.keepable or config.judge_malformed)
 
 
+def _how(config: GenerationConfig, sampling: Sampling, guide: Guide) -> dict[str, object]:
+    how = sampling.model_dump(mode="json") | ({"guided": True} if config.guided else {})
+    if config.guided and config.reasoning_tokens is not None:
+        how["reasoning_tokens"] = config.reasoning_tokens
+    if config.guided and config.short_answers:
+        how["short_answers"] = "paragraph, trimmed to a sentence"
+    if config.guided and not config.answer_with_spec:
+        how["answer_with_spec"] = False
+    if guide != Guide():
+        how["guide"] = guide.settings()
+    return how
+
+
 def units_of(rows: Sequence[RoutedRow], config: GenerationConfig, bundle: Bundle, generator: str,
              judge: str) -> list[Unit]:
     """Every unit of the rows, row by row, sample by sample."""
+    guides = guides_for(rows, config, bundle)
     units = []
-    for row in rows:
+    for row, guide in zip(rows, guides, strict=True):
         system = text_hash(bundle.system_prompt(row.category))
         rubric = rubric_hash(bundle, row.category, config.judge.show_reasoning)
+        panel = {"panel": list(row.expected), "llm": config.panel_llm} if config.panel else {}
         for index in range(config.samples):
             sampling = Sampling.of(config.sampling(index))
-            how = sampling.model_dump(mode="json") | ({"guided": True} if config.guided else {})
-            key = unit_key(row.key, bundle.category_hash(row.category), system, generator, how, index)
-            units.append(Unit(key=key, judge_key=judge_key(key, judge, config.judge, rubric), row=row,
-                              sample_index=index, sampling=sampling))
+            key = unit_key(row.key, bundle.category_hash(row.category), system, generator,
+                           _how(config, sampling, guide), index)
+            units.append(Unit(key=key, judge_key=judge_key(key, judge, config.judge, rubric, **panel), row=row,
+                              sample_index=index, sampling=sampling, guide=guide))
     return units
+
+
+def guides_for(rows: Sequence[RoutedRow], config: GenerationConfig, bundle: Bundle) -> list[Guide]:
+    """The guide of every row: empty unless generation is guided with `cite_rules` or `label_aware`."""
+    if not config.guided or not (config.cite_rules or config.label_aware):
+        return [Guide()] * len(rows)
+    expected = [row.expected if config.label_aware else () for row in rows]
+    if not config.cite_rules:
+        return [Guide(expected=e) for e in expected]
+    specs = bundle.specs()
+    citations = cite([route_text(r.prompt) for r in rows], [r.category for r in rows],
+                     [r.expected for r in rows], specs)
+    openers = spec_openers(specs)
+    return [Guide(citation=c, expected=e, openers=openers) for c, e in zip(citations, expected, strict=True)]
 
 
 def make_plan(rows: Sequence[RoutedRow], config: GenerationConfig, bundle: Bundle, generator: str, judge: str,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from spec_lang.model import Response
 from trainer.backends import SamplingParams
-from trainer.judging import Grade, Message
+from trainer.judging import Grade, MemberVote, Message
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
@@ -67,13 +67,15 @@ class Judgement(BaseModel):
     """Ids the deciding verdict says the completion breaks."""
     style: Response | None
     """The response type the deciding verdict reads in the answer."""
+    members: tuple[MemberVote, ...] = ()
+    """The judge panel's member verdicts (empty when a single judge graded)."""
 
     @classmethod
     def of(cls, key: str, model: str, grade: Grade) -> Judgement:
         return cls(key=key, model=model, score=grade.score, run_scores=grade.run_scores,
                    rationales=tuple(v.rationale if v is not None else None for v in grade.verdicts),
                    raw=grade.raw, unscored_reason=grade.unscored_reason, errors=grade.run_errors,
-                   violated_rules=grade.violated_rules, style=grade.style)
+                   violated_rules=grade.violated_rules, style=grade.style, members=grade.members)
 
     @property
     def failed(self) -> bool:
@@ -132,6 +134,13 @@ class Candidate(BaseModel):
     """The reasoning's `Decision:` line."""
     judgement: Judgement | None = None
     """The judge's grade; None when not (yet) judged."""
+    expected: tuple[Response, ...] = ()
+    """The prompt's expected responses (from the prompt set); empty when unknown."""
+    model_decision: Response | None = None
+    """Guided generation: the decision the model's own probabilities chose."""
+    rationalised: bool = False
+    """Guided, label-aware generation: the decision was set to the expected response against the model's
+    own choice (STaR-style rationalisation); the reasoning's end and the answer are still the model's."""
 
     @property
     def generated(self) -> bool:

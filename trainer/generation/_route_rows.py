@@ -73,7 +73,8 @@ def route_rows(rows: Sequence[PromptRow], bundle: Bundle, categoriser: Categoris
     out = Routing()
     for row in rows:
         if row.category is not None:
-            out.rows.append(RoutedRow(prompt=row.prompt, category=row.category, source=row.source))
+            out.rows.append(RoutedRow(prompt=row.prompt, category=row.category, source=row.source,
+                                      expected=row.expected))
             continue
         route = routes.get(route_text(row.prompt))
         if route is None:
@@ -87,5 +88,6 @@ def route_rows(rows: Sequence[PromptRow], bundle: Bundle, categoriser: Categoris
         out.retrieved += 1
         assert route.category is not None
         out.rows.append(RoutedRow(prompt=row.prompt, category=route.category, source=row.source,
-                                  retrieval_score=route.score, uncategorised=route.uncategorised))
+                                  retrieval_score=route.score, uncategorised=route.uncategorised,
+                                  expected=row.expected))
     return out

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from compiler.bundle import Bundle
+from compiler.prompt_files import last_user_text
 from spec_lang.versions import digest, revision_id
 from trainer.judging import Message
 
@@ -64,8 +65,8 @@ class Categoriser(Protocol):
 
 
 def route_text(prompt: Sequence[Message]) -> str:
-    """The text a prompt is routed by: its last user turn."""
-    return next((m["content"] for m in reversed(prompt) if m["role"] == "user"), prompt[-1]["content"])
+    """The text a prompt is routed by: its last user turn (`compiler.prompt_files.last_user_text`)."""
+    return last_user_text(prompt)
 
 
 def route_key(text: str, categoriser_id: str) -> str:

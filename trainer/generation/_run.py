@@ -22,7 +22,7 @@ from compiler.format import parse_completion
 from trainer.backends import ChatBackend, ChatMessage, Generation
 from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
-from trainer.generation._guided import guided_generate
+from trainer.generation._guided import Guided, guided_generate
 from trainer.generation._outputs import write_outputs
 from trainer.generation._plan import Plan, Unit, dedupe, make_plan, needs_judging, template_hash, text_hash
 from trainer.generation._progress import NullProgress, Progress
@@ -33,7 +33,7 @@ from trainer.generation._route_rows import Routing, route_rows
 from trainer.generation._routing import CachedRoute, Categoriser
 from trainer.generation._select import output_row, select
 from trainer.generation._worklog import WorkDirLock, WorkLog
-from trainer.judging import Judge, JudgeRequest
+from trainer.judging import Judge, JudgeRequest, PanelJudge
 
 WORK_DIR = ".work"
 CANDIDATE_LOG = "candidates.log.jsonl"
@@ -48,7 +48,8 @@ def route_log(out_dir: Path) -> WorkLog[CachedRoute]:
     return WorkLog(out_dir / WORK_DIR / ROUTE_LOG, CachedRoute, lambda r: r.key)
 
 
-def _generated(unit: Unit, generation: Generation, bundle: Bundle, generator: str, templates: str) -> Candidate:
+def _generated(unit: Unit, generation: Generation, bundle: Bundle, generator: str, templates: str,
+               guided: Guided | None = None) -> Candidate:
     row = unit.row
     failed = generation.finish_reason == "error"
     parsed = parse_completion(generation.text, bundle.valid_ids(row.category))
@@ -61,6 +62,8 @@ def _generated(unit: Unit, generation: Generation, bundle: Bundle, generator: st
         generation_error=(generation.error or "the backend reported an error") if failed else None,
         prompt_tokens=generation.prompt_tokens, completion_tokens=generation.completion_tokens,
         well_formed=parsed.well_formed and not failed, format_problems=parsed.problems, decision=parsed.decision,
+        expected=row.expected, model_decision=guided.model_decision if guided else None,
+        rationalised=guided.rationalised if guided else False,
     )
 
 
@@ -71,7 +74,7 @@ def _system_hash(bundle: Bundle, category: str) -> str:
 class _Runner:
     """One run's state: the backends, the log, usage counters and progress."""
 
-    def __init__(self, config: GenerationConfig, bundle: Bundle, backend: ChatBackend, judge: Judge,
+    def __init__(self, config: GenerationConfig, bundle: Bundle, backend: ChatBackend, judge: Judge | PanelJudge,
                  log: WorkLog[Candidate], progress: Progress) -> None:
         self.config, self.bundle, self.backend, self.judge = config, bundle, backend, judge
         self.log, self.progress = log, progress
@@ -88,16 +91,25 @@ class _Runner:
             conversations = [[ChatMessage(role="system", content=self.bundle.system_prompt(u.row.category)),
                               *u.row.prompt] for u in group]
             params = self.config.sampling(index or 0)
-            out = guided_generate(self.backend, conversations, params) if self.config.guided else \
-                self.backend.generate(conversations, params)
+            notes: list[Guided | None] = [None] * len(group)
+            if self.config.guided:
+                notes = list(guided_generate(
+                    self.backend, conversations, params, [u.guide for u in group], self.config.reasoning_tokens,
+                    self.config.short_answers, None if self.config.answer_with_spec else [
+                        [*u.row.prompt] for u in group]))
+                out = [n.generation for n in notes if n is not None]
+            else:
+                out = self.backend.generate(conversations, params)
             if len(out) != len(group):
+                notes = [None] * len(group)
                 out = [Generation(text="", prompt_tokens=0, completion_tokens=0, finish_reason="error",
                                   error=f"the backend returned {len(out)} generations for {len(group)}")] * len(group)
             self.usage = Usage(calls=self.usage.calls + 1, items=self.usage.items + len(out),
                                prompt_tokens=self.usage.prompt_tokens + sum(g.prompt_tokens for g in out),
                                completion_tokens=self.usage.completion_tokens + sum(g.completion_tokens for g in out))
-            for unit, generation in zip(group, out, strict=True):
-                made[unit.key] = _generated(unit, generation, self.bundle, self.backend.model_id, self.templates)
+            for unit, generation, note in zip(group, out, notes, strict=True):
+                made[unit.key] = _generated(unit, generation, self.bundle, self.backend.model_id, self.templates,
+                                            note)
         candidates = [made[u.key] for u in units]
         self.log.append(candidates)
         self.progress.generated(len(candidates), sum(c.completion_tokens for c in candidates))
@@ -109,8 +121,8 @@ class _Runner:
         if not todo:
             return [c for _, c in pairs]
         before = self.judge.usage.completion_tokens
-        grades = self.judge.grade([JudgeRequest(category=c.category, prompt=c.prompt, completion=c.completion)
-                                   for _, c in todo])
+        grades = self.judge.grade([JudgeRequest(category=c.category, prompt=c.prompt, completion=c.completion,
+                                                expected=c.expected) for _, c in todo])
         judged = {c.key: c.model_copy(update={"judgement": Judgement.of(u.judge_key, self.judge.model_id, g)})
                   for (u, c), g in zip(todo, grades, strict=True)}
         self.log.append(judged.values())
@@ -194,7 +206,9 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
         lines = log.skipped
         plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
         progress.start(len(plan.units), plan.cached, len(plan.to_generate), len(plan.to_judge))
-        the_judge = Judge(judge, bundle, config.judge)
+        llm_judge = Judge(judge, bundle, config.judge)
+        the_judge = PanelJudge(llm_judge if config.panel_llm else None, config=config.judge) if config.panel \
+            else llm_judge
         runner = _Runner(config, bundle, backend, the_judge, log, progress)
         finished = _execute(runner, plan, config.batch_size * config.samples)
         records.update(finished)

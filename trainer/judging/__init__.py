@@ -11,12 +11,24 @@ The judge reads `rubric.md` (reasoning and answer; SFT filtering) or, with `show
 `rubric_answer_only.md` (the answer only; RL reward). A grade's score is the minimum over k runs; a reply
 that is not a verdict leaves its run *unscored*, with the raw text kept, never a silent zero.
 
+`PanelJudge` wraps a judge with deterministic members (the refusal detector against the prompt's
+expected response and the completion's own decision); `trainer.judging.refusal` holds the detectors.
+
 Errors: `JudgeError` (a request that cannot be graded at all, e.g. an unknown category).
 """
 
 from trainer.judging._aggregate import expected_score
 from trainer.judging._judge import SCORE_PREFIX, Judge, style_prefix
-from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
+from trainer.judging._models import (
+    Grade,
+    JudgeConfig,
+    JudgeError,
+    JudgeRequest,
+    JudgeUsage,
+    MemberVote,
+    Message,
+)
+from trainer.judging._panel import PanelJudge, matches
 from trainer.judging._render import judge_user_message
 
 __all__ = [
@@ -27,7 +39,10 @@ __all__ = [
     "JudgeError",
     "JudgeRequest",
     "JudgeUsage",
+    "MemberVote",
     "Message",
+    "PanelJudge",
+    "matches",
     "expected_score",
     "judge_user_message",
     "style_prefix",

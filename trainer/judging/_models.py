@@ -58,6 +58,23 @@ class JudgeRequest(BaseModel):
     """The conversation the response answers, WITHOUT the spec system prompt."""
     completion: str
     """The raw completion, in `compiler.format` (reasoning block, then answer block)."""
+    expected: tuple[Response, ...] = ()
+    """The responses that count as right for the prompt (from the prompt set); empty: unknown. Only the
+    judge panel reads it."""
+
+
+class MemberVote(BaseModel):
+    """One judge-panel member's verdict on a response (recorded in provenance)."""
+
+    model_config = _FROZEN
+
+    name: str
+    """The member: `llm`, `expected` (detected style vs the prompt's expected response) or `decision`
+    (detected style vs the completion's own decision line)."""
+    score: float | None
+    """Its score on the 1..5 scale (None: the member had nothing to judge)."""
+    note: str
+    """What it saw, e.g. `style refuse, expected comply`."""
 
 
 class Grade(BaseModel):
@@ -89,6 +106,8 @@ class Grade(BaseModel):
     """The deciding verdict's rationale."""
     run_errors: tuple[str | None, ...] = ()
     """Per run, the backend's error when the request itself failed (worth retrying later), else None."""
+    members: tuple[MemberVote, ...] = ()
+    """The judge panel's member verdicts (empty for a single judge); `score` is their minimum."""
 
     @property
     def normalised(self) -> float | None:

@@ -162,12 +162,17 @@ def _bundle(b: _Build) -> Bundle:
     return b.bundle
 
 
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _routed_prompts(data: Path, target: Path) -> str:
     """The generated prompts with the categories generation gave them, as an RL prompts file."""
     seen: dict[str, dict[str, str]] = {}
     for row in read_jsonl(data / "candidates.jsonl"):
         text = str(row["prompt"][-1]["content"])  # type: ignore[index]
-        seen.setdefault(text, {"prompt": text, "category": str(row["category"])})
+        seen.setdefault(text, {"prompt": text, "category": str(row["category"]),
+                               "expected": "|".join(str(e) for e in _list(row.get("expected")))})
     from trainer.generation._worklog import write_atomic
 
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seen.values()))

@@ -63,13 +63,24 @@ class GenerateSection(_Section):
     judge_malformed: bool = False
     skip_uncategorised: bool = False
     guided: bool = False
+    label_aware: bool = False
+    cite_rules: bool = False
+    reasoning_tokens: int | None = Field(None, ge=0)
+    answer_with_spec: bool = True
+    short_answers: bool = False
+    panel: bool = False
+    panel_llm: bool = True
 
     def config(self) -> GenerationConfig:
         return GenerationConfig(samples=self.samples, threshold=self.threshold, temperature=self.temperature,
                                 max_new_tokens=self.max_new_tokens, seed=self.seed, batch_size=self.batch_size,
                                 judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.judge_tokens),
                                 judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised,
-                                guided=self.guided)
+                                guided=self.guided, label_aware=self.label_aware, cite_rules=self.cite_rules,
+                                reasoning_tokens=self.reasoning_tokens, short_answers=self.short_answers,
+                                answer_with_spec=self.answer_with_spec,
+                                panel=self.panel,
+                                panel_llm=self.panel_llm)
 
 
 class EvalSection(_Section):
@@ -80,6 +91,8 @@ class EvalSection(_Section):
     verdict_tokens: int = Field(256, ge=1, description="Token limit of each verdict (style and rationale).")
     compare_base: bool = Field(True, description="Also evaluate the base model, side by side.")
     seed: int = 0
+    panel: bool = Field(False, description="Grade with the judge panel (the prompts' expected responses count).")
+    panel_llm: bool = Field(True, description="With `panel`: include the LLM judge (off: no judge model opened).")
 
 
 class RLSection(RLStageConfig):
@@ -175,6 +188,14 @@ judge_tokens = 256            # token limit of each judge verdict
 seed = 0
 batch_size = 8
 guided = false                # write the format step by step (for models too small to follow it unaided)
+label_aware = false           # guided: decide the prompt's expected response when the model's own differs
+cite_rules = false            # guided: start the reasoning with the best-matching rule, refusals with the spec's
+# reasoning_tokens = 32       # guided: token limit of the model's own reasoning (default: max_new_tokens / 2;
+                              #   0: the reasoning is the rule citation and the decision alone)
+answer_with_spec = true       # guided: the answer step sees the spec (false: only the conversation and reasoning)
+short_answers = false         # guided: the answer ends at its first blank line (one paragraph)
+panel = false                 # judge panel: LLM judge + refusal detector vs the expected response; mismatch = 1
+panel_llm = true              # panel: include the LLM judge (off: the deterministic members alone, no judge calls)
 
 [sft]                         # `delib train sft` (TRL SFTTrainer), loss on the completion only
 model = "embedded"            # `embedded`, `hf:PATH` or a run folder
@@ -209,4 +230,6 @@ max_new_tokens = 256
 judge_runs = 1
 verdict_tokens = 256          # token limit of each verdict (the score comes from the digit probabilities)
 compare_base = true           # evaluate the base model too, side by side
+panel = false                 # grade with the judge panel (detector vs the prompts' expected responses)
+panel_llm = true              # panel: include the LLM judge
 '''

@@ -46,6 +46,8 @@ class SFTStageConfig(_Frozen):
     save_steps: int = Field(100, ge=1, description="Checkpoint every this many steps (to resume after a crash).")
     logging_steps: int = Field(10, ge=1, description="Log metrics every this many steps.")
     chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
+    answer_only: bool = Field(False, description="Train on the answers alone, the reasoning dropped (the paper's "
+                                                 "ablation: what deliberation adds).")
 
 
 class RewardSettings(_Frozen):
@@ -58,6 +60,9 @@ class RewardSettings(_Frozen):
     w_judge: float = Field(1.0, ge=0, description="Weight of the spec-aware judge's score of the answer.")
     w_format: float = Field(0.2, ge=0, description="Weight of the format reward (reasoning + answer blocks).")
     w_cite: float = Field(0.2, ge=0, description="Weight of the citation reward (cited ids belong to the category).")
+    panel: bool = Field(False, description="Reward with the judge panel (`trainer.judging.PanelJudge`): the answer's "
+                                           "style against the prompt's expected response, with the LLM judge.")
+    panel_llm: bool = Field(True, description="With `panel`: include the LLM judge (off: no judge model is opened).")
 
     @model_validator(mode="after")
     def _some_weight(self) -> RewardSettings:

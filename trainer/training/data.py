@@ -7,8 +7,9 @@ prompt, `completion` one assistant message with the reasoning and the answer, pl
 (`category`, `spec_revision`, `category_hash`, ...). `dataset/` is read when present (the `_fingerprint`
 of its `train` split identifies the data), else `data.jsonl` (fingerprint: SHA-256 of the file).
 
-An RL prompts file is JSONL: `{"prompt": "user text", "category": "violence"}` per line; prompts become
-one user message each, with no system prompt, as the deployed model sees them.
+An RL prompts file is any prompt file (`compiler.prompt_files`: JSONL, CSV, parquet or a saved dataset,
+`prompt` text or `messages` turns) whose every row names a category the bundle has; the prompts go to
+the model as they are, with no system prompt, as the deployed model sees them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from compiler.prompt_files import PromptFileError, read_prompt_file
 from trainer.training.errors import DataError
 
 DATASET_DIR = "dataset"
@@ -161,33 +163,31 @@ def _provenance(dataset: Any) -> dict[str, Any]:
 
 
 def load_prompts(path: str | Path, categories: Iterable[str]) -> tuple[Any, DataSource]:
-    """`(dataset of conversational prompts + category, provenance)` from an RL prompts JSONL file.
+    """`(dataset of conversational prompts + category, provenance)` from an RL prompt file.
 
-    Every row needs a non-empty string `prompt` and a `category` that the bundle has.
+    Every row needs a prompt and a `category` that the bundle has; `DataError` lists every bad row.
     """
     from datasets import Dataset
 
     file = Path(path).expanduser()
-    if not file.is_file():
-        raise DataError(f"{file}: no such file", 'pass a JSONL file of {"prompt": ..., "category": ...} lines')
-    rows = read_jsonl(file)
-    if not rows:
-        raise DataError(f"{file}: the prompts file is empty", 'write one {"prompt": ..., "category": ...} per line')
-    known = set(categories)
-    problems: list[str] = []
-    for i, row in enumerate(rows, 1):
-        if not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
-            problems.append(f"line {i}: `prompt` must be a non-empty string")
-        elif not isinstance(row.get("category"), str) or not row["category"]:
-            problems.append(f"line {i}: no `category` (retrieve one per prompt, e.g. with `delib retrieve`)")
-        elif row["category"] not in known:
-            problems.append(f"line {i}: category {row['category']!r} is not in the bundle")
-    if problems:
-        raise DataError(f"{file}: " + "; ".join(problems[:5]) + (f" and {len(problems) - 5} more"
-                                                                 if len(problems) > 5 else ""),
-                        f"every line needs `prompt` and a `category` among: {', '.join(sorted(known))}")
-    records = [{"prompt": [{"role": "user", "content": r["prompt"]}], "category": r["category"]} for r in rows]
-    counts = dict(sorted(Counter(r["category"] for r in records).items()))
-    source = DataSource(path=str(file.resolve()), format="prompts", fingerprint=_file_hash(file), rows=len(rows),
+    known = sorted(set(categories))
+    try:
+        rows = read_prompt_file(file, categories=known, require_category=True)
+    except PromptFileError as exc:
+        raise DataError(exc.message, f"every row needs a prompt and a `category` among: {', '.join(known)}") from None
+    records = [{"prompt": [dict(m) for m in r.messages], "category": r.category, "expected": "|".join(r.expected)}
+               for r in rows]
+    counts = dict(sorted(Counter(str(r.category) for r in rows).items()))
+    source = DataSource(path=str(file.resolve()), format="prompts", fingerprint=_fingerprint(file), rows=len(rows),
                         categories=counts)
     return Dataset.from_list(records), source
+
+
+def _fingerprint(path: Path) -> str:
+    """`sha256:<hex>` of a file, or of a folder's files (relative path and content of each)."""
+    if path.is_file():
+        return _file_hash(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path)}\0{_file_hash(file)}\n".encode())
+    return f"sha256:{digest.hexdigest()}"

@@ -9,7 +9,9 @@ category through `log_metric` as `rewards_by_category/<category>/<reward>`; TRL 
 logging step next to its own `rewards/<reward>/mean`.
 
 - `JudgeReward`: the spec-aware judge's score of the final answer, the reasoning hidden from it (the
-  judge is built with `JudgeConfig(show_reasoning=False)`, as in the paper). One batched `grade` call
+  judge is built with `JudgeConfig(show_reasoning=False)`, as in the paper). The prompts' `expected`
+  column (`refuse|safe_complete`, empty when unknown) reaches the judge, so a `PanelJudge` scores the
+  answer against the response the prompt set expects. One batched `grade` call
   per step; it is async (TRL runs async rewards on its event loop) and runs `grade` in a worker thread,
   so an HTTP judge never blocks the loop. An unscored grade is `None`: TRL leaves it out of the sum
   instead of counting it as 0.
@@ -46,15 +48,16 @@ class AnswerJudge(Protocol):
     def grade(self, requests: Sequence[Any]) -> Sequence[GradeLike]: ...
 
 
-RequestFactory = Callable[[str, tuple[dict[str, str], ...], str], Any]
-"""`(category, prompt messages, completion text) -> judge request`."""
+RequestFactory = Callable[[str, tuple[dict[str, str], ...], str, tuple[str, ...]], Any]
+"""`(category, prompt messages, completion text, expected responses) -> judge request`."""
 
 
-def judge_request(category: str, prompt: tuple[dict[str, str], ...], completion: str) -> Any:
+def judge_request(category: str, prompt: tuple[dict[str, str], ...], completion: str,
+                  expected: tuple[str, ...] = ()) -> Any:
     """A `trainer.judging.JudgeRequest` (imported when first needed)."""
     from trainer.judging import JudgeRequest
 
-    return JudgeRequest(category=category, prompt=prompt, completion=completion)
+    return JudgeRequest(category=category, prompt=prompt, completion=completion, expected=expected)
 
 
 def completion_text(completion: Any) -> str:
@@ -141,12 +144,14 @@ class JudgeReward:
         self._judge = judge
         self._make_request = make_request
 
-    def score(self, prompts: Sequence[Any], completions: Sequence[Any], category: Sequence[str]) -> list[float | None]:
-        """The synchronous core: one batched `grade` call."""
+    def score(self, prompts: Sequence[Any], completions: Sequence[Any], category: Sequence[str],
+              expected: Sequence[str] | None = None) -> list[float | None]:
+        """The synchronous core: one batched `grade` call (`expected`: per prompt, `a|b` or empty)."""
+        wanted = [tuple(e for e in (x or "").split("|") if e) for x in (expected or [""] * len(prompts))]
         requests = [
             self._make_request(cat, tuple(dict(m) for m in p) if not isinstance(p, str) else
-                               ({"role": "user", "content": p},), completion_text(c))
-            for p, c, cat in zip(prompts, completions, category, strict=True)
+                               ({"role": "user", "content": p},), completion_text(c), want)
+            for p, c, cat, want in zip(prompts, completions, category, wanted, strict=True)
         ]
         grades = self._judge.grade(requests)
         if len(grades) != len(requests):
@@ -154,10 +159,10 @@ class JudgeReward:
         return [None if g.score is None else g.normalised for g in grades]
 
     async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any],
-                       category: Sequence[str] | None = None,
+                       category: Sequence[str] | None = None, expected: Sequence[str] | None = None,
                        log_metric: Callable[[str, float], None] | None = None, **_: Any) -> list[float | None]:
         if category is None:
             raise ValueError("the judge reward needs a `category` column in the RL prompts")
-        values = await asyncio.to_thread(self.score, prompts, completions, category)
+        values = await asyncio.to_thread(self.score, prompts, completions, category, expected)
         log_by_category(log_metric, self.__name__, category, values)
         return values

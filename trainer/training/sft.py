@@ -43,10 +43,12 @@ def train_sft(
     layout = RunLayout(Path(run_dir).expanduser().resolve())
     source = resolve_model(config.model)
     dataset, data_source = load_sft_data(data)
+    if config.answer_only:
+        dataset = answers_only(dataset)
     plan = plan_run(layout, "sft", data_fingerprint=data_source.fingerprint, model_path=source.path, force=force)
     if plan.action == "done" and plan.previous is not None:
         return RunResult(layout.root, "already_completed", plan.previous)
-    raise_problems(check_prompts(dataset) + check_completions(dataset))
+    raise_problems(check_prompts(dataset) + ([] if config.answer_only else check_completions(dataset)))
     args = sft_config(config, layout.checkpoints, overrides)  # validates overrides before any model load
     model, tokenizer = load_model(source)
     template, model_default = use_chat_template(tokenizer, config.chat_template)
@@ -59,6 +61,18 @@ def train_sft(
                               ",".join(revisions) or None)
     done = execute(layout, plan, manifest, trainer, lora=config.lora is not None)
     return RunResult(layout.root, "resumed" if plan.action == "resume" else "trained", done)
+
+
+def answers_only(dataset: Any) -> Any:
+    """The rows with each completion cut to its answer block's text (`SFTStageConfig.answer_only`)."""
+    from compiler.format import parse_completion
+
+    def cut(row: dict[str, Any]) -> dict[str, Any]:
+        turn = dict(row["completion"][-1])
+        turn["content"] = parse_completion(str(turn["content"])).answer
+        return {"completion": [*row["completion"][:-1], turn]}
+
+    return dataset.map(cut)
 
 
 def _build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, lora: LoraSettings | None,

@@ -83,7 +83,7 @@ def test_bad_query_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "ok"}\n{oops}\n', encoding="utf-8")
     code, out, err = run_main(["retrieve", str(TINY), "--queries", str(bad), "--json"], monkeypatch, capsys)
-    assert code == 2 and f"{bad}:2:2: invalid JSON" in err and "Traceback" not in err and out == ""
+    assert code == 2 and f"{bad}:2: not JSON (" in err and "Traceback" not in err and out == ""
 
 
 def test_index_command_and_incremental_rebuild(tmp_path: Path) -> None:

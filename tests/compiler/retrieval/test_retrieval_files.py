@@ -22,13 +22,14 @@ def test_read_prompts(tmp_path: Path, name: str, content: str, prompts: list[str
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("q.jsonl", '{"prompt": "a"}\n{"prompt": \n', r"q.jsonl:2:\d+: invalid JSON"),
-    ("q.jsonl", '["a"]\n', "q.jsonl:1: expected a JSON object, got list"),
-    ("q.jsonl", '{"text": "a"}\n', "q.jsonl:1: field 'prompt' must be a non-empty string \\(missing\\)"),
-    ("q.jsonl", '{"prompt": 3}\n', "field 'prompt' must be a non-empty string \\(int '3'\\)"),
-    ("q.jsonl", "\n\n", "no rows"),
-    ("q.csv", "id,text\n1,a\n", "CSV header \\['id', 'text'\\] has no column 'prompt'"),
-    ("q.csv", 'prompt\n""\n', "q.csv:2: field 'prompt' must be a non-empty string"),
+    ("q.jsonl", '{"prompt": "a"}\n{"prompt": \n', r"q.jsonl:2: not JSON \(.* at column \d+\)"),
+    ("q.jsonl", '["a"]\n', r"q.jsonl:1: not a JSON object \(a list\)"),
+    ("q.jsonl", '{"text": "a"}\n', r"q.jsonl: no column 'prompt' or 'messages' \(columns: text\)"),
+    ("q.jsonl", '{"prompt": 3}\n', r"q.jsonl:1: `prompt` must be text or a non-empty list of "
+                r"\{role, content\} turns, got int '3'"),
+    ("q.jsonl", "\n\n", "no prompts in the file"),
+    ("q.csv", "id,text\n1,a\n", r"q.csv: no column 'prompt' or 'messages' \(columns: id, text\)"),
+    ("q.csv", 'prompt\n""\n', "q.csv:2: `prompt` is empty"),
 ])
 def test_bad_query_files(tmp_path: Path, name: str, content: str, message: str) -> None:
     path = tmp_path / name
@@ -52,5 +53,5 @@ def test_read_labeled_needs_both_fields(tmp_path: Path) -> None:
     path.write_text('{"prompt": "a", "category": "locks"}\n', encoding="utf-8")
     assert read_labeled(path)[0].category == "locks"
     path.write_text('{"prompt": "a"}\n', encoding="utf-8")
-    with pytest.raises(QueryFileError, match="field 'category'"):
+    with pytest.raises(QueryFileError, match="l.jsonl:1: no `category`"):
         read_labeled(path)

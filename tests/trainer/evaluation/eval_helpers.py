@@ -13,7 +13,7 @@ import numpy as np
 from compiler import ApproxCounter, Bundle, compile_spec
 from spec_lang import Spec, load
 from trainer.backends import Conversation, FakeBackend, SamplingParams
-from trainer.evaluation.refusal import heuristic_style
+from trainer.judging.refusal import heuristic_style
 from trainer.judging import Grade, JudgeRequest
 
 DATA = Path(__file__).parent / "data"

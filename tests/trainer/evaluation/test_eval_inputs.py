@@ -31,7 +31,7 @@ def test_jsonl_prompts(tmp_path: Path) -> None:
                   "",
                   {"prompt": "x", "topic": "violence", "label": "UNSAFE"})
     a, b, c = read_prompt_file(file, category_column="category")
-    assert (a.id, a.label, a.expected, a.category, a.meta) == ("a", "safe", (), None, {"type": "homonyms"})
+    assert (a.id, a.label, a.expected, a.category, a.meta) == ("a", "safe", ("comply",), None, {"type": "homonyms"})
     assert expected_responses(a.label, a.expected) == ("comply",)
     assert (b.id, b.line, b.category, b.expected, b.text) == ("2", 2, "weapons", ("refuse", "safe_complete"), "Hi")
     assert [m["role"] for m in b.messages] == ["system", "user"]

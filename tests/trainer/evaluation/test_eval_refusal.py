@@ -10,7 +10,7 @@ from tests.trainer.evaluation.eval_helpers import STYLES, HashEmbedder
 from trainer.evaluation import HeuristicDetector, KeywordDetector, StyleDetector, read_labeled_file
 from trainer.evaluation._stats import prf
 from trainer.evaluation.classifier import EmbeddingStyleClassifier
-from trainer.evaluation.refusal import heuristic_style, keyword_refusal
+from trainer.judging.refusal import heuristic_style, keyword_refusal
 
 
 @pytest.mark.parametrize(("text", "keyword", "heuristic"), [

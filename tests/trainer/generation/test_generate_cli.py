@@ -47,7 +47,7 @@ def prompts_file(tmp_path: Path, n: int = 3, category: bool = True) -> Path:
 
 @pytest.mark.parametrize(("case", "message"), [
     ("missing_bundle", "no bundle here (manifest.json is missing)"),
-    ("bad_prompts", "prompts.jsonl:1:2: invalid JSON"),
+    ("bad_prompts", "prompts.jsonl:1: not JSON (Expecting property name enclosed in double quotes at column 2)"),
     ("missing_column", "no column 'text'"),
     ("bad_backend", "invalid backend spec 'gpt4'"),
     ("no_category", "have no category (first: "),

@@ -60,15 +60,17 @@ def test_parquet_and_saved_dataset(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "kwargs", "message"), [
-    ('{"prompt": "a"}\n{oops\n', {}, r"p.jsonl:2:2: invalid JSON"),
-    ('{"text": "a"}\n', {}, r"no column 'prompt' \(columns: text\); pass --prompt-column"),
+    ('{"prompt": "a"}\n{oops\n', {}, r"p.jsonl:2: not JSON \(.* at column 2\)"),
+    ('{"text": "a"}\n', {}, r"p.jsonl: no column 'prompt' or 'messages' \(columns: text\)\n  hint: .*--prompt-column"),
     ('{"prompt": "a"}\n', {"category_column": "topic"}, r"no column 'topic'"),
-    ('{"prompt": 3}\n', {}, r"p.jsonl:1: column 'prompt' must be a string or a list of messages \(int '3'\)"),
-    ('{"prompt": [{"role": "user"}]}\n', {}, r"message 0 of column 'prompt' is not"),
+    ('{"prompt": 3}\n', {}, r"p.jsonl:1: `prompt` must be text or a non-empty list of \{role, content\} turns, "
+                            r"got int '3'"),
+    ('{"prompt": [{"role": "user"}]}\n', {}, r"p.jsonl:1: `prompt\[0\]` must be "
+                                             r'\{"role": one of system/developer/user/assistant/tool'),
     ('{"prompt": [{"role": "assistant", "content": "x"}]}\n', {}, r"must end with a user turn"),
-    ('{"prompt": "  "}\n', {}, r"column 'prompt' is empty"),
-    ('[1]\n', {}, r"expected a JSON object, got list"),
-    ('\n\n', {}, r"no prompts in it"),
+    ('{"prompt": "  "}\n', {}, r"p.jsonl:1: `prompt` is empty"),
+    ('[1]\n', {}, r"p.jsonl:1: not a JSON object \(a list\)"),
+    ('\n\n', {}, r"p.jsonl: no prompts in the file"),
 ])
 def test_bad_files_say_where_and_what_to_do(tmp_path: Path, content: str, kwargs: dict[str, str],
                                             message: str) -> None:

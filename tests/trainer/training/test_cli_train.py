@@ -30,7 +30,7 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
     (["train", "sft", "{gen}", "-o", "{tmp}/run", "--model", "hf:{tiny}", "--trl-arg", "max_steps=3"],
      "`max_steps` is set by --max-steps"),
     (["train", "rl", "{bundle}", "--prompts", "{tmp}/nocat.jsonl", "--model", "hf:{tiny}", "-o", "{tmp}/run"],
-     "line 1: no `category`"),
+     "nocat.jsonl:1: no `category`"),
     (["train", "rl", "{tmp}", "--prompts", "{tmp}/nocat.jsonl", "--model", "hf:{tiny}", "-o", "{tmp}/run"],
      "no bundle here"),
 ])

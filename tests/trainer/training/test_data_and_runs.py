@@ -73,8 +73,8 @@ def test_rl_prompts(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a"}\n{"prompt": "b", "category": "weather"}\n{"category": "advice"}\n',
                    encoding="utf-8")
-    with pytest.raises(DataError, match=r"line 1: no `category`.*line 2: category 'weather' is not in the bundle"
-                                        r".*line 3: `prompt` must be a non-empty string"):
+    with pytest.raises(DataError, match=r"(?s)bad.jsonl:1: no `category`.*bad.jsonl:2: category 'weather' is not "
+                                        r"one of advice, violence.*bad.jsonl:3: no `prompt` \(or `messages`\)"):
         load_prompts(bad, ["advice", "violence"])
     with pytest.raises(DataError, match="no such file"):
         load_prompts(tmp_path / "missing.jsonl", ["advice"])

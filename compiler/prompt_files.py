@@ -1,0 +1,411 @@
+"""Prompt files: the one reader behind `delib generate`, `delib eval`, `delib eval-judge`, `delib retrieve`,
+`delib eval-retrieval` and `delib train rl`.
+
+A prompt file is JSONL (one object per line), CSV with a header row (XSTest's CSV as it is), parquet, or
+a folder written by `datasets`' `save_to_disk` (a `DatasetDict` must have a `train` split). Text files
+are UTF-8; a byte-order mark is fine. `.csv` is CSV, `.jsonl` / `.json` / `.ndjson` JSONL; any other
+name is JSONL when it starts with `{`, else CSV. One row per prompt:
+
+    {"id": "x1", "prompt": "How do I kill a Python process?", "label": "safe"}
+    {"messages": [{"role": "user", "content": "..."}], "category": "violence", "expected": "safe_complete"}
+
+- `prompt` or `messages` (either name): the user's text, or a list of `{"role", "content"}` turns that
+  ends with a user turn or a tool result (in CSV, turns are written as JSON text in a `messages` column);
+- `id`: optional; unique in the file (a row without one is keyed by its line);
+- `category`: optional (rows without one are routed by retrieval); the column can be renamed;
+- `label`: optional, `safe` or `unsafe`;
+- `expected`: optional, `comply`, `refuse`, `safe_complete`, several joined by `|` or as a JSON list.
+  When absent it follows from the label: safe -> comply, unsafe -> refuse or safe_complete;
+- every other column is kept as `meta` text (XSTest's `type`, `focus`, `note`).
+
+Every bad row is collected and reported as `path:line: reason` (the first few, then a count) in one
+`PromptFileError`; nothing is half-read. Pure parsing of one row is `parse_prompt`; `read_rows` is the
+only place files are opened, and lets callers parse other row shapes (labelled responses) the same way.
+pyarrow and `datasets` are imported only to read parquet files and dataset folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypedDict  # pydantic cannot validate typing.TypedDict on Python < 3.12
+
+from spec_lang.model import RESPONSES, Response, Role
+
+T = TypeVar("T")
+PromptLabel = Literal["safe", "unsafe"]
+ROLES: tuple[Role, ...] = ("system", "developer", "user", "assistant", "tool")
+PROMPT_COLUMN = "prompt"
+MESSAGES_COLUMN = "messages"
+CATEGORY_COLUMN = "category"
+MAX_BYTES = 512 * 1024 * 1024
+MAX_SHOWN = 5
+"""Bad rows listed in an error; the rest are counted."""
+FORMAT_HINT = ('each row needs `prompt` (text) or `messages` (a list of {"role", "content"} turns ending with a '
+               "user turn or a tool result); optional `id`, `category`, `label` (safe/unsafe), `expected` "
+               "(comply/refuse/safe_complete, several joined by |)")
+_JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+_EXTRA = "\0extra"
+"""Where `csv.DictReader` puts the fields of a row longer than the header."""
+
+
+class PromptFileError(Exception):
+    """A prompt file cannot be read: the message names the file (and the lines), `hint` what to do.
+
+    `compiler.retrieval.QueryFileError` and `trainer.generation.PromptFileError` are this class;
+    `trainer.evaluation.InputFileError` subclasses it (and `EvalError`)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
+        self.message = message
+        self.hint = hint
+
+
+class RowError(ValueError):
+    """One row cannot be read; the message is the reason (the reader adds `path:line`)."""
+
+
+class Turn(TypedDict):
+    """One chat turn; the shape of `trainer.backends.ChatMessage` and `trainer.judging.Message`."""
+
+    role: Role
+    content: str
+
+
+class FilePrompt(BaseModel):
+    """One row of a prompt file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    id: str | None
+    """The row's `id`, or None when the file gives none."""
+    messages: tuple[Turn, ...]
+    """The conversation to answer; ends with a user turn (or a tool result)."""
+    category: str | None
+    """The category the file gives, or None (routed by retrieval)."""
+    label: PromptLabel | None
+    """Whether a well-calibrated model should answer (`safe`) or decline (`unsafe`); None if unlabelled."""
+    expected: tuple[Response, ...]
+    """The responses that count as right: the file's `expected`, else derived from `label`; () if unknown."""
+    meta: dict[str, str]
+    """The file's other columns, as text."""
+    source: str
+    """`FILE:LINE`."""
+    line: int
+    """1-based line (JSONL), line of the row's end (CSV, header = 1) or row number (parquet, datasets)."""
+
+    @property
+    def key(self) -> str:
+        """`id`, or the line number when the row has no id; unique in the file."""
+        return self.id if self.id is not None else str(self.line)
+
+    @property
+    def text(self) -> str:
+        """The last user turn (what retrieval routes on)."""
+        return last_user_text(self.messages)
+
+
+def last_user_text(messages: Sequence[Turn]) -> str:
+    """The content of the last user turn (the last turn's content when there is no user turn)."""
+    return next((m["content"] for m in reversed(messages) if m["role"] == "user"), messages[-1]["content"])
+
+
+def expected_responses(label: PromptLabel | None, expected: tuple[Response, ...] = ()) -> tuple[Response, ...]:
+    """The responses that count as right: `expected` when given, else from the safe/unsafe label."""
+    if expected:
+        return expected
+    if label == "safe":
+        return ("comply",)
+    if label == "unsafe":
+        return ("refuse", "safe_complete")
+    return ()
+
+
+# ------------------------------------------------------------------------------------------------ fields
+
+
+def _shown(value: Any) -> str:
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+def parse_messages(value: Any, column: str) -> tuple[Turn, ...]:
+    """Text (one user turn) or a non-empty list of `{role, content}` turns ending with a user (or tool) turn.
+
+    A string starting with `[` in a `messages` column is read as JSON turns (how CSV holds them)."""
+    if isinstance(value, str) and column == MESSAGES_COLUMN and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"`{column}` is not a JSON list of turns ({exc.msg} at column {exc.colno})") from None
+    if isinstance(value, str):
+        if not value.strip():
+            raise RowError(f"`{column}` is empty")
+        return (Turn(role="user", content=value),)
+    if not isinstance(value, list) or not value:
+        raise RowError(f"`{column}` must be text or a non-empty list of {{role, content}} turns, got {_shown(value)}")
+    turns: list[Turn] = []
+    for i, turn in enumerate(value):
+        if not (isinstance(turn, Mapping) and turn.get("role") in ROLES and isinstance(turn.get("content"), str)):
+            raise RowError(f'`{column}[{i}]` must be {{"role": one of {"/".join(ROLES)}, "content": text}}, '
+                           f"got {str(turn)[:80]}")
+        turns.append(Turn(role=turn["role"], content=turn["content"]))
+    if turns[-1]["role"] not in ("user", "tool"):
+        raise RowError(f"the conversation in `{column}` must end with a user turn or a tool result (it ends "
+                       f"with {turns[-1]['role']!r})")
+    return tuple(turns)
+
+
+def parse_response(value: Any, column: str) -> Response:
+    """`comply`, `refuse` or `safe_complete` (any case; `-` or a space for `_`)."""
+    norm = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    if norm not in RESPONSES:
+        raise RowError(f"`{column}` is {value!r}; use one of {', '.join(RESPONSES)}")
+    return cast(Response, norm)
+
+
+def parse_expected(value: Any) -> tuple[Response, ...]:
+    """Responses joined by `|`, or a list (a JSON list in a CSV cell too); () when empty."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RowError(f"`expected` is {value!r}, not a JSON list; or join responses with |") from None
+    if value is None or value == "":
+        return ()
+    parts = value if isinstance(value, list) else str(value).split("|")
+    return tuple(dict.fromkeys(parse_response(p, "expected") for p in parts if str(p).strip()))
+
+
+def parse_label(value: Any) -> PromptLabel | None:
+    """`safe`, `unsafe` (any case) or None when empty."""
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
+        return None
+    if text not in ("safe", "unsafe"):
+        raise RowError(f"`label` is {value!r}; use `safe` or `unsafe` (or leave it empty)")
+    return cast(PromptLabel, text)
+
+
+def optional_text(value: Any) -> str | None:
+    """The value as stripped text; None when absent or blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def meta_columns(record: Mapping[str, Any], known: Collection[str]) -> dict[str, str]:
+    """Every column not in `known`, as text (JSON for values that are not strings)."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in record.items()
+            if k not in known and v is not None}
+
+
+def _category(value: Any, column: str, categories: Collection[str] | None, required: bool) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise RowError(f"`{column}` must be a category id (text), got {_shown(value)}")
+    category = optional_text(value)
+    if category is None and required:
+        raise RowError(f"no `{column}`; every row needs one (retrieve categories with `delib retrieve`)")
+    if category is not None and categories is not None and category not in categories:
+        raise RowError(f"category {category!r} is not one of {', '.join(sorted(categories))}")
+    return category
+
+
+def parse_prompt(record: Mapping[str, Any], line: int, source: str, *, prompt_column: str = PROMPT_COLUMN,
+                 category_column: str = CATEGORY_COLUMN, categories: Collection[str] | None = None,
+                 require_category: bool = False) -> FilePrompt:
+    """One row of a prompt file (see the module docstring). Raises `RowError`."""
+    names = prompt_columns(prompt_column)
+    given = [c for c in names if optional_text(record.get(c)) is not None or isinstance(record.get(c), list)]
+    if not given:
+        empty = next((c for c in names if c in record), None)
+        raise RowError(f"`{empty}` is empty" if empty else "no " + " (or ".join(f"`{n}`" for n in names)
+                       + ")" * (len(names) - 1))
+    if len(given) > 1:
+        raise RowError(f"both `{given[0]}` and `{given[1]}` are given; keep one")
+    label = parse_label(record.get("label"))
+    known = {"id", "label", "expected", category_column, *prompt_columns(prompt_column)}
+    return FilePrompt(id=optional_text(record.get("id")), messages=parse_messages(record[given[0]], given[0]),
+                      category=_category(record.get(category_column), category_column, categories, require_category),
+                      label=label, expected=expected_responses(label, parse_expected(record.get("expected"))),
+                      meta=meta_columns(record, known), source=source, line=line)
+
+
+def prompt_columns(prompt_column: str) -> tuple[str, ...]:
+    """The columns a prompt is looked for in: `prompt` and `messages` alike, or the one column named."""
+    return (PROMPT_COLUMN, MESSAGES_COLUMN) if prompt_column == PROMPT_COLUMN else (prompt_column,)
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+Record = Mapping[str, Any] | str
+"""A row's columns, or the reason it cannot be read."""
+
+
+def _text(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise PromptFileError(f"{path}: larger than {MAX_BYTES // 2**20} MiB", "split the file")
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PromptFileError(f"{path}: cannot read the file: not UTF-8 text (byte {exc.start})",
+                              "re-save it as UTF-8") from None
+    except OSError as exc:
+        raise PromptFileError(f"{path}: cannot read the file ({exc.strerror})", "check its permissions") from None
+
+
+def _is_csv(path: Path, text: str) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", *_JSONL_SUFFIXES):
+        return suffix == ".csv"
+    return not text.lstrip().startswith("{")
+
+
+def _csv(text: str) -> Iterator[tuple[int, Record]]:
+    reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA)
+    try:
+        for row in reader:
+            if _EXTRA in row:
+                yield reader.line_num, (f"more fields than the header's {len(reader.fieldnames or [])}; "
+                                        "quote fields that hold commas")
+            else:
+                yield reader.line_num, row
+    except csv.Error as exc:
+        yield reader.line_num, f"bad CSV ({exc})"
+
+
+def _jsonl(text: str) -> Iterator[tuple[int, Record]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield number, f'not JSON ({exc.msg} at column {exc.colno}); write one object such as {{"prompt": "..."}}'
+            continue
+        yield number, value if isinstance(value, dict) else f"not a JSON object (a {type(value).__name__})"
+
+
+def _parquet(path: Path) -> Iterator[tuple[int, Record]]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise PromptFileError(f"{path}: reading parquet needs pyarrow", "pip install pyarrow") from None
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise PromptFileError(f"{path}: not a readable parquet file ({exc})", "check the file") from None
+    yield from enumerate(table.to_pylist(), start=1)
+
+
+def _saved_dataset(path: Path) -> Iterator[tuple[int, Record]]:
+    if not any((path / name).is_file() for name in ("state.json", "dataset_dict.json")):
+        raise PromptFileError(f"{path}: is a folder but not a dataset saved with `save_to_disk` (no state.json or "
+                              "dataset_dict.json)", "name a .jsonl, .csv or .parquet file, or a saved dataset")
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except (OSError, ValueError) as exc:
+        raise PromptFileError(f"{path}: not a dataset saved with `save_to_disk` ({exc})", "re-save it") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        if "train" not in loaded:
+            raise PromptFileError(f"{path}: a DatasetDict without a 'train' split (splits: {', '.join(loaded)})",
+                                  "save the split to use on its own, or name it 'train'")
+        loaded = loaded["train"]
+    for number, row in enumerate(loaded, start=1):
+        yield number, cast(Mapping[str, Any], row)
+
+
+def read_records(path: str | Path, limit: int | None = None) -> tuple[list[tuple[int, Record]], list[str]]:
+    """`((line, record) for the first `limit` rows, the file's columns)`; file-level problems (missing,
+    not UTF-8, not a dataset) raise `PromptFileError`."""
+    path = Path(path)
+    if not path.exists():
+        raise PromptFileError(f"{path}: no such file or folder", "check the path")
+    if path.is_dir():
+        rows = _saved_dataset(path)
+    elif path.suffix.lower() == ".parquet":
+        rows = _parquet(path)
+    else:
+        text = _text(path)
+        rows = _csv(text) if _is_csv(path, text) else _jsonl(text)
+    records: list[tuple[int, Record]] = []
+    columns: dict[str, None] = {}
+    for line, record in rows:
+        if limit is not None and len(records) >= limit:
+            break
+        records.append((line, record))
+        if not isinstance(record, str):
+            columns.update(dict.fromkeys(record))
+    return records, list(columns)
+
+
+def _problems(path: Path, problems: list[str], hint: str) -> PromptFileError:
+    more = f"\n  ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
+    return PromptFileError(f"{len(problems)} unreadable row(s) in {path}:\n  " + "\n  ".join(problems[:MAX_SHOWN])
+                           + more, hint)
+
+
+def read_rows(path: str | Path, parse: Callable[[Mapping[str, Any], int, str], T], key: Callable[[T], str], *,
+              hint: str = FORMAT_HINT, what: str = "prompts", limit: int | None = None,
+              columns: Sequence[Sequence[str]] = ()) -> tuple[T, ...]:
+    """Every row of a file parsed by `parse(record, line, "FILE:LINE")` (which raises `RowError`), keys unique.
+
+    Each group in `columns` must have a column in the file. Every bad row is reported in one
+    `PromptFileError` (`path:line: reason`); an empty file is an error unless `limit` is 0."""
+    path = Path(path)
+    records, found = read_records(path, limit)
+    for group in columns:
+        if found and not any(c in found for c in group):
+            raise PromptFileError(f"{path}: no column {' or '.join(map(repr, group))} (columns: "
+                                  f"{', '.join(found) or 'none'})", "rename the column, or name the one to read "
+                                  "(`delib generate --prompt-column/--category-column`, "
+                                  "`delib eval --category-column`)")
+    rows: list[T] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for line, record in records:
+        try:
+            if isinstance(record, str):
+                raise RowError(record)
+            row = parse(record, line, f"{path}:{line}")
+            if key(row) in seen:
+                raise RowError(f"id {key(row)!r} is used again (first on line {seen[key(row)]}); give every row "
+                               "a unique `id`, or leave ids out to number rows by line")
+        except RowError as exc:
+            problems.append(f"{path}:{line}: {exc}")
+            continue
+        seen[key(row)] = line
+        rows.append(row)
+    if problems:
+        raise _problems(path, problems, hint)
+    if not rows and limit != 0:
+        raise PromptFileError(f"{path}: no {what} in the file", "write one JSON object per line, or a CSV with a "
+                              "header row")
+    return tuple(rows)
+
+
+def read_prompt_file(path: str | Path, *, prompt_column: str = PROMPT_COLUMN, category_column: str = CATEGORY_COLUMN,
+                     categories: Collection[str] | None = None, require_category: bool = False,
+                     limit: int | None = None) -> tuple[FilePrompt, ...]:
+    """Every prompt of a prompt file (see the module docstring); `limit` keeps the first rows.
+
+    `prompt_column` other than `prompt` (which also reads `messages`) and `category_column` other than
+    `category` must exist. `categories`: the category ids a row may name; `require_category`: every row
+    must name one. Raises `PromptFileError` listing every bad row."""
+    groups = [prompt_columns(prompt_column)] + ([[category_column]] if category_column != CATEGORY_COLUMN else [])
+
+    def parse(record: Mapping[str, Any], line: int, source: str) -> FilePrompt:
+        return parse_prompt(record, line, source, prompt_column=prompt_column, category_column=category_column,
+                            categories=categories, require_category=require_category)
+
+    return read_rows(path, parse, lambda p: p.key, limit=limit, columns=groups)
+

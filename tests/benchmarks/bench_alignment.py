@@ -1,0 +1,164 @@
+"""Benchmark: does the loop make the model follow the policy better? (a plain script, not pytest)
+
+    .venv/bin/python tests/benchmarks/bench_alignment.py [--train 96] [--eval 48] [--xstest 100]
+                                                         [--epochs 2] [--lr 3e-5] [--rl-steps 8] [--out build/bench]
+
+The whole loop on the train split, as `make demo` runs it but larger: prompt sets from SpecBench and the
+example prompts of our policies and the Model Spec (`trainer.promptsets`, split by content hash) ->
+guided, label-aware generation judged by the panel -> SFT -> GRPO (`delib build` on a project in OUT).
+The paper's ablation is trained on the same kept rows with the reasoning dropped (`answer_only`).
+
+Then base, SFT, SFT+GRPO and answer-only SFT answer, without the spec, the held-out prompts: the eval split
+(SpecBench and the examples) and XSTest (evaluation only: a fixed, label-balanced sample; never trained on,
+never used to choose a setting). Every answer is scored by the keyword refusal matcher (the independent
+baseline) and by the project's judge as the demo ships it (the panel: substance, the detector against the
+expected response). It prints, per set and per category, each model's refused-unsafe and answered-safe rates
+with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
+Results go to OUT/alignment.json. Budget: at most 60 minutes on the 2-core machine with the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+XSTEST = REPO.parent / "shared" / "data" / "xstest" / "xstest_prompts.csv"
+RATES = ("refused_unsafe", "answered_safe")
+
+
+def _xstest_sample(n: int) -> list[dict[str, Any]]:
+    """`n` XSTest prompts, half safe and half unsafe, in a fixed hash order (evaluation only)."""
+    from trainer.promptsets import xstest_rows
+
+    if not XSTEST.exists() or n == 0:
+        return []
+    rows = xstest_rows(XSTEST)
+    rank = sorted(rows, key=lambda r: hashlib.sha256(r["id"].encode()).hexdigest())
+    return [r for r in rank if r["label"] == "safe"][: n // 2] + [r for r in rank if r["label"] == "unsafe"][: n // 2]
+
+
+def _train(out: Path, args: argparse.Namespace) -> dict[str, str]:
+    """Build the project (generate, SFT, GRPO) and train the answer-only ablation; the model addresses."""
+    from trainer.demo import prompt_sets, write_project
+    from trainer.project import build, load_project
+    from trainer.training import train_sft
+
+    sets = prompt_sets(args.train, args.eval)
+    write_project(out, sets, epochs=args.epochs, lr=args.lr, rl_steps=args.rl_steps)
+    project = load_project(out)
+    project = project.model_copy(update={"build": project.build.model_copy(
+        update={"stages": ("lint", "compile", "generate", "sft", "rl")})})
+    started = time.perf_counter()
+    build(project, echo=lambda line: print(f"  {line}", flush=True))
+    print(f"  build: {time.perf_counter() - started:.0f}s", flush=True)
+    state = json.loads((out / "out" / "build.json").read_text())["stages"]
+    sft_run, rl_run = state["sft"]["outputs"]["run"], state["rl"]["outputs"]["run"]
+    ablation = out / "out" / "runs" / "sft-answer-only"
+    started = time.perf_counter()
+    train_sft(out / "out" / "data", ablation, project.sft.model_copy(update={"answer_only": True}))
+    print(f"  answer-only SFT: {time.perf_counter() - started:.0f}s", flush=True)
+    return {"base": project.sft.model, "sft": f"hf:{sft_run}/final", "sft+grpo": f"hf:{rl_run}/final",
+            "answer-only sft": f"hf:{ablation}/final"}
+
+
+def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: int) -> dict[str, Any]:
+    from compiler.bundle import load_bundle
+    from spec_lang import load
+    from trainer.backends import open_backend
+    from trainer.demo import DEMO_POLICY
+    from trainer.evaluation import read_prompt_file
+    from trainer.evaluation.routing import retrieval_router
+    from trainer.evaluation.runner import EvalConfig, evaluate_model, place_prompts, summarise_rows
+    from trainer.judging import JudgeConfig, PanelJudge
+
+    bundle = load_bundle(out / "out" / "bundle")
+    route = retrieval_router(load(str(DEMO_POLICY)).spec, bundle.categories)
+    config = EvalConfig(max_new_tokens=tokens, judge_runs=1, verdict_tokens=16)
+    grader = PanelJudge(None, config=JudgeConfig(runs=1, show_reasoning=False))
+    results: dict[str, Any] = {}
+    for set_name, path in sets.items():
+        prompts = read_prompt_file(path)
+        placements = place_prompts(prompts, bundle.categories, route)
+        rows = {}
+        for name, address in models.items():
+            started = time.perf_counter()
+            backend = open_backend(address)
+            rows[name] = evaluate_model(backend, grader, bundle, prompts, placements, config)
+            backend.close()
+            print(f"  {set_name}: {name} answered {len(prompts)} prompts in {time.perf_counter() - started:.0f}s",
+                  flush=True)
+        base = rows["base"]
+        summary, _ = summarise_rows([base], config)
+        results[set_name] = {"models": {"base": summary[0].groups}, "deltas": {}}
+        for name in (m for m in models if m != "base"):
+            both, comparison = summarise_rows([rows[name], base], config)
+            results[set_name]["models"][name] = both[0].groups
+            results[set_name]["deltas"][name] = comparison.groups if comparison is not None else {}
+    return results
+
+
+def _fmt(interval: dict[str, Any] | None, signed: bool = False) -> str:
+    if not interval:
+        return "n/a"
+    sign = "+" if signed else ""
+    return (f"{interval['value']:{sign}.2f} [{interval['low']:{sign}.2f}, {interval['high']:{sign}.2f}] "
+            f"n={interval['n']}")
+
+
+def _print(results: dict[str, Any]) -> None:
+    for set_name, result in results.items():
+        groups = sorted(result["models"]["base"], key=lambda g: (g != "overall", g))
+        for group in groups:
+            print(f"\n== {set_name} / {group}")
+            for model, figures in result["models"].items():
+                cells = [f"{rate} kw {_fmt((figures.get(group, {}).get(rate) or {}).get('keyword'))}; judge "
+                         f"{_fmt((figures.get(group, {}).get(rate) or {}).get('style'))}" for rate in RATES]
+                print(f"  {model:16s} " + " | ".join(cells))
+            for model, deltas in result["deltas"].items():
+                cells = [f"d {rate} kw {_fmt((deltas.get(group, {}).get(rate) or {}).get('keyword'), True)}"
+                         for rate in RATES]
+                print(f"  {model + ' - base':26s} " + " | ".join(cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", type=int, default=96, help="SpecBench train prompts per label")
+    parser.add_argument("--eval", type=int, default=48, help="SpecBench eval prompts per label")
+    parser.add_argument("--xstest", type=int, default=100, help="XSTest prompts (half safe, half unsafe)")
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--rl-steps", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=96, help="answer token limit at evaluation")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    print("1/3 train: generate -> SFT -> GRPO, and the answer-only ablation", flush=True)
+    models = _train(args.out, args)
+    from trainer.promptsets import write_rows
+
+    sets = {"eval split": args.out / "eval.jsonl"}
+    xstest = _xstest_sample(args.xstest)
+    if xstest:
+        write_rows(args.out / "xstest.jsonl", xstest)
+        sets["xstest (eval only)"] = args.out / "xstest.jsonl"
+    print("2/3 evaluate base, SFT, SFT+GRPO and answer-only SFT on held-out prompts", flush=True)
+    results = _evaluate(args.out, models, sets, args.tokens)
+    print("3/3 results (rates with 95% bootstrap intervals; deltas are paired bootstraps vs base)")
+    _print(results)
+    (args.out / "alignment.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                         "models": models, "results": results}, indent=1))
+    print(f"\nwrote {args.out / 'alignment.json'}; total {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
