@@ -38,13 +38,15 @@ SHARED = REPO.parent / "shared" / "data"
 MODEL_SPEC = SHARED / "model_spec" / "2025-12-18.md"
 SPECBENCH = SHARED / "specbench"
 PROJECT = REPO / "build" / "demo"
-TRAIN_PER_LABEL = 40
+TRAIN_PER_LABEL = 24
 """SpecBench train-split unsafe prompts the demo generates from, and half the safe ones: safe answers are
 kept less often (a small model's answer runs long), and fewer refusals than answers keep over-refusal down."""
 EVAL_PER_LABEL = 20
 """SpecBench eval-split prompts per label the demo evaluates on (plus the examples' eval split)."""
-TRAIN_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md")
-"""Specs whose example prompts (train split) join the training prompts."""
+TRAIN_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md", MODEL_SPEC)
+"""Specs whose example prompts (train split) join the training prompts: the Model Spec's are mostly
+everyday requests, which keep the trained model answering (measured: without them it learned to refuse
+broadly)."""
 EVAL_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md", MODEL_SPEC)
 """Specs whose example prompts (eval split) join the evaluation prompts: the Model Spec's are mostly
 everyday requests, the over-refusal side of the trade-off."""
@@ -82,7 +84,7 @@ panel_llm = false        # the 135M LLM judge has no measured signal (kappa 0.00
 
 [sft]
 model = "embedded"
-epochs = {epochs}
+max_steps = {sft_steps}      # chosen on the eval split's refusal / over-refusal curve (README, "Proving the loop")
 learning_rate = {lr}
 batch_size = 8
 max_length = 512
@@ -168,13 +170,13 @@ def step_lint() -> None:
             raise SystemExit(1)
 
 
-def write_project(folder: Path, sets: dict[str, list[dict[str, Any]]], epochs: float = 2.0, lr: float = 3e-5,
-                  rl_steps: int = 4) -> None:
+def write_project(folder: Path, sets: dict[str, list[dict[str, Any]]], sft_steps: int = 14, lr: float = 1e-4,
+                  rl_steps: int = 2) -> None:
     """The project file and its prompt files in `folder`."""
     from trainer.promptsets import write_rows
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "delib.toml").write_text(PROJECT_FILE.format(policy=DEMO_POLICY, epochs=epochs, lr=lr,
+    (folder / "delib.toml").write_text(PROJECT_FILE.format(policy=DEMO_POLICY, sft_steps=sft_steps, lr=lr,
                                                            rl_steps=rl_steps), encoding="utf-8")
     for name, rows in sets.items():
         write_rows(folder / f"{name}.jsonl", rows)

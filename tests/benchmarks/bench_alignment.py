@@ -1,9 +1,10 @@
 """Benchmark: does the loop make the model follow the policy better? (a plain script, not pytest)
 
-    .venv/bin/python tests/benchmarks/bench_alignment.py [--train 96] [--eval 48] [--xstest 100]
-                                                         [--epochs 2] [--lr 3e-5] [--rl-steps 8] [--out build/bench]
+    .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
+                                                         [--sft-steps 14] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
 
-The whole loop on the train split, as `make demo` runs it but larger: prompt sets from SpecBench and the
+The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
+scale up): prompt sets from SpecBench and the
 example prompts of our policies and the Model Spec (`trainer.promptsets`, split by content hash) ->
 guided, label-aware generation judged by the panel -> SFT -> GRPO (`delib build` on a project in OUT).
 The paper's ablation is trained on the same kept rows with the reasoning dropped (`answer_only`).
@@ -14,7 +15,8 @@ never used to choose a setting). Every answer is scored by the keyword refusal m
 baseline) and by the project's judge as the demo ships it (the panel: substance, the detector against the
 expected response). It prints, per set and per category, each model's refused-unsafe and answered-safe rates
 with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
-Results go to OUT/alignment.json. Budget: at most 60 minutes on the 2-core machine with the defaults.
+Results go to OUT/alignment.json. Budget: about 35 minutes on the 2-core machine with the defaults
+(at most 60). `--out build/demo` after `make demo` reuses its build: only the ablation and the evaluations run.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _train(out: Path, args: argparse.Namespace) -> dict[str, str]:
     from trainer.training import train_sft
 
     sets = prompt_sets(args.train, args.eval)
-    write_project(out, sets, epochs=args.epochs, lr=args.lr, rl_steps=args.rl_steps)
+    write_project(out, sets, sft_steps=args.sft_steps, lr=args.lr, rl_steps=args.rl_steps)
     project = load_project(out)
     project = project.model_copy(update={"build": project.build.model_copy(
         update={"stages": ("lint", "compile", "generate", "sft", "rl")})})
@@ -131,12 +133,12 @@ def _print(results: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", type=int, default=96, help="SpecBench train prompts per label")
-    parser.add_argument("--eval", type=int, default=48, help="SpecBench eval prompts per label")
+    parser.add_argument("--train", type=int, default=24, help="SpecBench unsafe train prompts (twice as many safe)")
+    parser.add_argument("--eval", type=int, default=20, help="SpecBench eval prompts per label")
     parser.add_argument("--xstest", type=int, default=100, help="XSTest prompts (half safe, half unsafe)")
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--rl-steps", type=int, default=8)
+    parser.add_argument("--sft-steps", type=int, default=14)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--rl-steps", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96, help="answer token limit at evaluation")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
     args = parser.parse_args()

@@ -68,7 +68,7 @@ def test_missing_sft_data(tmp_path: Path) -> None:
 def test_rl_prompts(tmp_path: Path) -> None:
     dataset, source = load_prompts(write_prompts(tmp_path / "p.jsonl"), ["advice", "violence"])
     assert dataset[0] == {"prompt": [{"role": "user", "content": "How do I bake bread, take 0?"}],
-                          "category": "violence"}
+                          "category": "violence", "expected": ""}
     assert (source.rows, source.format, source.categories) == (4, "prompts", {"advice": 2, "violence": 2})
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a"}\n{"prompt": "b", "category": "weather"}\n{"category": "advice"}\n',
