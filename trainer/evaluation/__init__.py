@@ -46,6 +46,10 @@ from trainer.evaluation.policy_tests import (
     summarise,
 )
 from trainer.evaluation.records import EvalReport, EvalRow
+from trainer.evaluation.report_html import render_report
+from trainer.evaluation.routing import Routed, retrieval_router
+from trainer.evaluation.runner import EvalConfig, Placement, place_prompts, run_eval
+from trainer.evaluation.scoring import ScoreOnlyGrader
 from trainer.judging.refusal import (
     KEYWORDS,
     HeuristicDetector,
@@ -54,10 +58,6 @@ from trainer.judging.refusal import (
     heuristic_style,
     keyword_refusal,
 )
-from trainer.evaluation.report_html import render_report
-from trainer.evaluation.routing import Routed, retrieval_router
-from trainer.evaluation.runner import EvalConfig, Placement, place_prompts, run_eval
-from trainer.evaluation.scoring import ScoreOnlyGrader
 
 __all__ = [
     "KEYWORDS",

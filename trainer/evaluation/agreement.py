@@ -17,9 +17,9 @@ from spec_lang.model import RESPONSES, Response
 from trainer.evaluation._batches import Grader, Progress, grade_all
 from trainer.evaluation._stats import cohen_kappa, prf
 from trainer.evaluation.inputs import LabeledResponse
-from trainer.judging.refusal import heuristic_style, keyword_refusal
 from trainer.evaluation.runner import Placement
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
+from trainer.judging.refusal import heuristic_style, keyword_refusal
 
 JUDGE_CONFIG = JudgeConfig(runs=1, show_reasoning=False, use_choice_probs=True, seed=0)
 """How `delib eval-judge` grades: one greedy run, the answer-only rubric (labelled responses are answers)."""

@@ -33,9 +33,9 @@ from trainer.evaluation.records import (
     RefusalRecord,
     StyleSource,
 )
-from trainer.judging.refusal import heuristic_style, keyword_refusal
 from trainer.evaluation.routing import RouteFn
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
+from trainer.judging.refusal import heuristic_style, keyword_refusal
 
 
 class EvalConfig(BaseModel):

@@ -13,8 +13,8 @@ import numpy as np
 from compiler import ApproxCounter, Bundle, compile_spec
 from spec_lang import Spec, load
 from trainer.backends import Conversation, FakeBackend, SamplingParams
-from trainer.judging.refusal import heuristic_style
 from trainer.judging import Grade, JudgeRequest
+from trainer.judging.refusal import heuristic_style
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini_policy.md"

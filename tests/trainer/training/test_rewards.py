@@ -65,11 +65,12 @@ def test_judge_reward_batches_normalises_and_keeps_unscored() -> None:
     values = asyncio.run(reward(
         prompts=[[{"role": "user", "content": "q1"}], [{"role": "user", "content": "q2"}], "q3"],
         completions=[conv("good answer"), conv("meh"), "unreadable"],
-        category=["advice", "violence", "advice"], expected=["comply", "", "refuse|safe_complete"],
+        category=["advice", "violence", "advice"],
+        expected=["comply", "", "refuse|safe_complete"],
         log_metric=lambda k, v: logged.append((k, v)),
     ))
-    assert values == [1.0, 0.25, None]
-    assert [r.expected for r in judge.batches[0]] == [("comply",), (), ("refuse", "safe_complete")]  # normalised 0..1; unscored stays None (TRL leaves it out of the sum)
+    assert values == [1.0, 0.25, None]  # normalised 0..1; unscored stays None (TRL leaves it out of the sum)
+    assert [r.expected for r in judge.batches[0]] == [("comply",), (), ("refuse", "safe_complete")]
     [batch] = judge.batches  # one batched call for the whole step
     assert [(r.category, r.prompt, r.completion) for r in batch] == [
         ("advice", ({"role": "user", "content": "q1"},), "good answer"),
