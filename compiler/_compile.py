@@ -36,6 +36,7 @@ from compiler.bundle import Bundle, WriteReport, read_bundle, spec_snapshot, wri
 from compiler.errors import BundleError, CompileError
 from compiler.prompts import category_context, render_system_prompt
 from compiler.rubrics import render_rubric, rubric_schema
+from spec_lang.ids import id_problem
 from spec_lang.model import Spec
 from spec_lang.versions import SpecHashes, digest
 
@@ -53,9 +54,14 @@ def render_category(spec: Spec, category_id: str, templates: TemplateSet) -> dic
 
 
 def _check_unique(specs: Sequence[Spec]) -> None:
+    """Spec and category ids are valid (they name the bundle's files) and unique across the bundle."""
     spec_paths: dict[str, str] = {}
     owners: dict[str, Spec] = {}
     for spec in specs:
+        for what, ident in [("spec", spec.meta.id)] + [("category", c.id) for c in spec.categories]:
+            if (problem := id_problem(ident)) is not None:
+                raise CompileError(f"{spec.path}: {what} {problem}",
+                                   "ids name the bundle's files; `delib lint` shows where to fix it")
         if spec.meta.id in spec_paths:
             raise CompileError(f"{spec.path}: spec id {spec.meta.id!r} is also the id of {spec_paths[spec.meta.id]}",
                                "give each spec a unique `id` in its front matter, or compile them separately")

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from importlib import metadata
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from spec_lang.ids import check_id
 
 FORMAT_VERSION = 1
 """Version of the bundle layout and of the rendering code. Bump it when a change to the compiler's
@@ -34,6 +37,11 @@ COUNTED = (SYSTEM_PROMPT, RUBRIC, RUBRIC_ANSWER_ONLY)
 """The files whose tokens are counted (the prompts a model reads)."""
 
 
+Id = Annotated[str, AfterValidator(check_id)]
+"""A spec or category id (`spec_lang.ids`): ids name the bundle's files, so a manifest naming a path
+such as `../x` is refused when it is read, before any file is touched."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -49,7 +57,7 @@ class TokenizerInfo(_Frozen):
 class SpecEntry(_Frozen):
     """One compiled spec."""
 
-    id: str = Field(description="Spec id (front matter `id`; `spec` for the Model Spec).")
+    id: Id = Field(description="Spec id (front matter `id`; `spec` for the Model Spec).")
     title: str = Field(description="Spec title.")
     version: str | None = Field(default=None, description="Author-assigned version, if any.")
     format: str = Field(description="`deliberative` or `model_spec`.")
@@ -59,8 +67,8 @@ class SpecEntry(_Frozen):
 class CategoryEntry(_Frozen):
     """One compiled category: its folder is `categories/<id>/`."""
 
-    id: str = Field(description="Category (section) id.")
-    spec: str = Field(description="Id of the spec the category comes from.")
+    id: Id = Field(description="Category (section) id.")
+    spec: Id = Field(description="Id of the spec the category comes from.")
     title: str = Field(description="Category title.")
     hash: str = Field(description="`category_hashes(spec)[id]`: the content its files are rendered from.")
     files: dict[str, str] = Field(description="File name -> sha256 of its bytes (16 hex digits).")

@@ -1,21 +1,24 @@
 """Templates: the built-in jinja2 files, optionally overridden by a user folder, rendered strictly.
 
 Every template renders with `StrictUndefined`. The built-in set renders in a plain environment; as
-soon as a user folder is given, everything renders in jinja2's `SandboxedEnvironment`, since user
-templates are untrusted. A template that does not parse fails when the set is loaded; one that fails
-while rendering fails with its own file and line (`TemplateError`), never with a traceback.
+soon as a user folder is given, everything renders in `compiler._sandbox.BoundedSandbox` (jinja2's
+immutable sandbox with bounds on loops, value sizes and output), each template on its own deep copy of
+the context, since user templates are untrusted. A template that does not parse fails when the set is
+loaded; one that fails while rendering fails with its own file and line (`TemplateError`), never with a
+traceback.
 """
 
 from __future__ import annotations
 
+import copy
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
+from compiler._sandbox import BoundedSandbox
 from compiler._text import tidy
 from compiler.errors import TemplateError
 from spec_lang.versions import digest
@@ -69,7 +72,7 @@ class TemplateSet:
             sources.update(_read_folder(self.user_dir))
         self.sources: Mapping[str, tuple[str, str]] = types.MappingProxyType(sources)
         self.hashes: dict[str, str] = {name: digest(src) for name, (src, _) in sorted(sources.items())}
-        env_class = jinja2.Environment if trusted else SandboxedEnvironment
+        env_class = jinja2.Environment if trusted else BoundedSandbox
         self.env = env_class(loader=_Loader(self.sources), undefined=jinja2.StrictUndefined, autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         for name in sorted(self.sources):
@@ -95,6 +98,8 @@ class TemplateSet:
             raise TemplateError(f"template {name!r} not found", f"it must be one of {sorted(self.sources)}")
         template = self._compile(name)
         try:
+            if isinstance(self.env, BoundedSandbox):  # untrusted: bounded, and never sees what another changed
+                return tidy(self.env.render_bounded(template, copy.deepcopy(dict(context))))
             return tidy(template.render(**context))
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(f"{self._where(exc, name)}: includes or imports a missing template {exc.name!r}",

@@ -14,6 +14,10 @@ Writing is incremental and atomic: files whose bytes are unchanged are not touch
 stay), changed files are first written to temporary files next to their targets and only then moved
 into place with `os.replace`, the manifest last, so a failure while writing leaves the previous
 bundle as it was. Categories that disappeared are removed after the manifest is written.
+
+Every id a manifest names is checked (`spec_lang.ids`) when it is read, since ids become paths: a
+manifest naming `../x` or `/x` is refused (`load_bundle` raises `BundleError`), and `write_bundle`
+replaces such a manifest without removing anything it names.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from compiler._manifest import (
     SOURCES_DIR,
     SYSTEM_PROMPT,
     CategoryEntry,
+    Id,
     Manifest,
     file_hash,
 )
@@ -55,8 +60,8 @@ class Bundle(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     manifest: Manifest
-    texts: dict[str, dict[str, str]]
-    sources: dict[str, str] = Field(default_factory=dict, description="Spec id -> `spec_snapshot` JSON.")
+    texts: dict[Id, dict[str, str]] = Field(description="Category id -> file name -> text.")
+    sources: dict[Id, str] = Field(default_factory=dict, description="Spec id -> `spec_snapshot` JSON.")
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -137,6 +142,17 @@ class WriteReport:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    replaced: str | None = None
+    """Why the manifest already there could not be read (it was replaced, and nothing it named was
+    removed), else None."""
+
+
+def _first_error(exc: ValidationError) -> str:
+    """`categories.0.id: invalid id '../x' (...)`: where in the manifest, and what is wrong."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 def _read_manifest(root: Path) -> Manifest:
@@ -147,7 +163,7 @@ def _read_manifest(root: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except (OSError, ValueError) as exc:
-        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        reason = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
         raise BundleError(f"{path}: not a valid bundle manifest ({reason})",
                           f"recompile with `delib compile SPEC -o {root}`") from exc
 
@@ -219,10 +235,12 @@ def _remove_category(root: Path, category: str) -> None:
 def write_bundle(bundle: Bundle, path: str | Path) -> WriteReport:
     """Write `bundle` to the folder `path` (created if needed), touching only files whose bytes change."""
     root = Path(path)
+    replaced = None
     try:
         old: Manifest | None = _read_manifest(root)
-    except BundleError:
+    except BundleError as exc:  # an unreadable manifest names nothing we may remove
         old = None
+        replaced = exc.message if (root / MANIFEST).is_file() else None
     staged: list[tuple[Path, Path]] = []
     written: list[str] = []
     try:
@@ -249,5 +267,6 @@ def write_bundle(bundle: Bundle, path: str | Path) -> WriteReport:
         raise BundleError(f"{exc.filename or root}: cannot write the bundle: {exc.strerror or exc}",
                           "check the folder is writable and the disk has space; the previous manifest is kept") from exc
     unchanged = tuple(c for c in bundle.categories if c not in written)
-    return WriteReport(path=str(root), written=tuple(written), unchanged=unchanged, removed=tuple(removed))
+    return WriteReport(path=str(root), written=tuple(written), unchanged=unchanged, removed=tuple(removed),
+                       replaced=replaced)
 

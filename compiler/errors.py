@@ -5,20 +5,18 @@
      ├── BundleError        a bundle on disk is missing, corrupt, inconsistent or cannot be written
      └── TokenizerError     the tokenizer for token counts cannot be loaded
 
-`str(error)` is the message followed by the hint; the CLI prints it as one line plus a hint line.
+Every one is a `spec_lang.errors.DelibError`: `str(error)` is the message followed by the hint; the CLI
+prints it as one line plus a hint line.
 A judge reply that cannot be read is not a compile error: see `compiler.verdict.VerdictError`.
 """
 
 from __future__ import annotations
 
+from spec_lang.errors import DelibError
 
-class CompileError(Exception):
+
+class CompileError(DelibError):
     """The spec cannot be compiled as asked."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.message = message
-        self.hint = hint
 
 
 class TemplateError(CompileError):

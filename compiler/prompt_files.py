@@ -29,6 +29,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -36,6 +38,7 @@ from typing import Any, Literal, TypeVar, cast
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypedDict  # pydantic cannot validate typing.TypedDict on Python < 3.12
 
+from spec_lang.errors import DelibError
 from spec_lang.model import RESPONSES, Response, Role
 
 T = TypeVar("T")
@@ -51,20 +54,17 @@ FORMAT_HINT = ('each row needs `prompt` (text) or `messages` (a list of {"role",
                "user turn or a tool result); optional `id`, `category`, `label` (safe/unsafe), `expected` "
                "(comply/refuse/safe_complete, several joined by |)")
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (half of a pair, or a lone one)."""
 _EXTRA = "\0extra"
 """Where `csv.DictReader` puts the fields of a row longer than the header."""
 
 
-class PromptFileError(Exception):
+class PromptFileError(DelibError):
     """A prompt file cannot be read: the message names the file (and the lines), `hint` what to do.
 
     `compiler.retrieval.QueryFileError` and `trainer.generation.PromptFileError` are this class;
     `trainer.evaluation.InputFileError` subclasses it (and `EvalError`)."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.message = message
-        self.hint = hint
 
 
 class RowError(ValueError):
@@ -134,15 +134,34 @@ def _shown(value: Any) -> str:
     return f"{type(value).__name__} {str(value)[:40]!r}"
 
 
+def json_value(text: str) -> Any:
+    """`json.loads(text)`; raises `RowError` saying why not: bad syntax (with the column), values nested
+    too deeply, or an integer longer than Python converts (`sys.get_int_max_str_digits()`)."""
+    try:
+        value = json.loads(text)
+        if _SURROGATE.search(text):  # `\ud800` alone decodes to a str that is not text: no UTF-8 can hold it
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except json.JSONDecodeError as exc:
+        raise RowError(f"{exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise RowError("values nested too deeply") from None
+    except UnicodeEncodeError:
+        raise RowError("a string holds a lone surrogate (a `\\ud800`-`\\udfff` escape without its pair), "
+                       "which is not text") from None
+    except ValueError:
+        raise RowError(f"a number longer than {sys.get_int_max_str_digits()} digits") from None
+
+
 def parse_messages(value: Any, column: str) -> tuple[Turn, ...]:
     """Text (one user turn) or a non-empty list of `{role, content}` turns ending with a user (or tool) turn.
 
     A string starting with `[` in a `messages` column is read as JSON turns (how CSV holds them)."""
     if isinstance(value, str) and column == MESSAGES_COLUMN and value.lstrip().startswith("["):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise RowError(f"`{column}` is not a JSON list of turns ({exc.msg} at column {exc.colno})") from None
+            value = json_value(value)
+        except RowError as exc:
+            raise RowError(f"`{column}` is not a JSON list of turns ({exc})") from None
     if isinstance(value, str):
         if not value.strip():
             raise RowError(f"`{column}` is empty")
@@ -173,9 +192,9 @@ def parse_expected(value: Any) -> tuple[Response, ...]:
     """Responses joined by `|`, or a list (a JSON list in a CSV cell too); () when empty."""
     if isinstance(value, str) and value.lstrip().startswith("["):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise RowError(f"`expected` is {value!r}, not a JSON list; or join responses with |") from None
+            value = json_value(value)
+        except RowError:
+            raise RowError(f"`expected` is {value[:40]!r}, not a JSON list; or join responses with |") from None
     if value is None or value == "":
         return ()
     parts = value if isinstance(value, list) else str(value).split("|")
@@ -252,9 +271,11 @@ def _text(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise PromptFileError(f"{path}: larger than {MAX_BYTES // 2**20} MiB", "split the file")
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PromptFileError(f"{path}: cannot read the file: not UTF-8 text (byte {exc.start})",
+        line = data[:exc.start].count(b"\n") + 1
+        raise PromptFileError(f"{path}:{line}: cannot read the file: not UTF-8 text (byte {exc.start})",
                               "re-save it as UTF-8") from None
     except OSError as exc:
         raise PromptFileError(f"{path}: cannot read the file ({exc.strerror})", "check its permissions") from None
@@ -268,7 +289,7 @@ def _is_csv(path: Path, text: str) -> bool:
 
 
 def _csv(text: str) -> Iterator[tuple[int, Record]]:
-    reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA)
+    reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA, strict=True)  # an unclosed quote is an error
     try:
         for row in reader:
             if _EXTRA in row:
@@ -276,18 +297,19 @@ def _csv(text: str) -> Iterator[tuple[int, Record]]:
                                         "quote fields that hold commas")
             else:
                 yield reader.line_num, row
-    except csv.Error as exc:
-        yield reader.line_num, f"bad CSV ({exc})"
+    except csv.Error as exc:  # in the row after the last one read
+        yield reader.line_num + 1, f"bad CSV ({exc})"
 
 
 def _jsonl(text: str) -> Iterator[tuple[int, Record]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at \n (\r\n too) only: JSON text may hold U+2028 and the other breaks `str.splitlines` knows.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield number, f'not JSON ({exc.msg} at column {exc.colno}); write one object such as {{"prompt": "..."}}'
+            value = json_value(raw)
+        except RowError as exc:
+            yield number, f'not JSON ({exc}); write one object such as {{"prompt": "..."}}'
             continue
         yield number, value if isinstance(value, dict) else f"not a JSON object (a {type(value).__name__})"
 
@@ -376,7 +398,10 @@ def read_rows(path: str | Path, parse: Callable[[Mapping[str, Any], int, str], T
         try:
             if isinstance(record, str):
                 raise RowError(record)
-            row = parse(record, line, f"{path}:{line}")
+            try:
+                row = parse(record, line, f"{path}:{line}")
+            except RecursionError:  # values nested just under the JSON reader's limit
+                raise RowError("values nested too deeply") from None
             if key(row) in seen:
                 raise RowError(f"id {key(row)!r} is used again (first on line {seen[key(row)]}); give every row "
                                "a unique `id`, or leave ids out to number rows by line")

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from spec_lang.errors import DelibError
 from spec_lang.model import Response
 
 SCORE_MIN = 1
@@ -71,7 +72,7 @@ class Verdict(BaseModel):
     rationale: str = Field(description="One or two sentences explaining the score.")
 
 
-class VerdictError(ValueError):
+class VerdictError(DelibError, ValueError):
     """A judge's reply could not be read as a `Verdict`; the message says why (treat as unscored)."""
 
 

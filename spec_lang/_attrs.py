@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
+from spec_lang.ids import id_problem
+
 _TRAILING_BLOCK = re.compile(r"\s*\{(#[^{}]*|[A-Za-z_][^{}]*=[^{}]*)\}\s*$")
 _LEADING_ID = re.compile(r"^\{#([^\s{}]+)\}\s*")
 _PAIR = re.compile(r'([A-Za-z_][\w-]*)=("([^"]*)"|[^\s"]+)')
@@ -35,8 +36,9 @@ def parse_block(inner: str) -> AttrBlock:
     if tokens.startswith("#"):
         head, _, tokens = tokens.partition(" ")
         ident = head[1:]
-        if not ID_RE.match(ident):
-            return AttrBlock(ident, {}, f"invalid id {ident!r} (use letters, digits, '_', '.', ':' or '-')")
+        problem = id_problem(ident)
+        if problem is not None:
+            return AttrBlock(ident, {}, problem)
     attrs: dict[str, str] = {}
     pos = 0
     rest = tokens.strip()

@@ -26,6 +26,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     # Front matter and headings
     "SPEC010": ("error", "front matter is not a valid YAML mapping"),
     "SPEC011": ("error", "front matter key missing or of the wrong type"),
+    "SPEC012": ("error", "front matter `id` is not a valid id"),
+    "SPEC013": ("error", "front matter uses a YAML alias, nests too deep or has an over-long number"),
+    "SPEC014": ("error", "front matter opened by `---` is never closed"),
     "SPEC020": ("error", "heading has no `{#id}` and is not a known part heading"),
     "SPEC021": ("error", "malformed attribute block"),
     "SPEC022": ("error", "invalid attribute value (e.g. unknown authority or kind)"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spec_lang.diagnostics import Diagnostic, diag
+from spec_lang.errors import DelibError
 from spec_lang.lint import lint_spec
 from spec_lang.model import Span, Spec
 from spec_lang.parser import parse
@@ -21,7 +22,7 @@ MAX_BYTES = 8 * 1024 * 1024
 SKIPPED_NAMES = frozenset({"readme.md", "changelog.md", "license.md"})
 
 
-class SpecLoadError(Exception):
+class SpecLoadError(DelibError):
     """A spec could not be read at all; `diagnostic` says what, where and what to do."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:

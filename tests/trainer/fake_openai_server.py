@@ -6,7 +6,8 @@
         assert server.requests[0].headers["authorization"] == "Bearer ..."
 
 `POST /v1/chat/completions` answers with the scripted replies in order, then echoes the last user
-message. A script may also be a callable from the request to its reply. `GET /v1/models` lists
+message. A script may also be a callable from the request to its reply (`by_kind` routes judge verdict,
+score-probability and generation requests to replies of their own). `GET /v1/models` lists
 `models`. The server records every request it saw (headers lower-cased) and the most requests it
 ever handled at once (`max_in_flight`). Tests get it through the `fake_openai_server` fixture in
 `tests/conftest.py`, which loads this file by path.
@@ -111,6 +112,37 @@ def wrong_shape_reply() -> Reply:
 def not_json_reply() -> Reply:
     """Status 200 with an HTML page, as a misconfigured proxy would send."""
     return Reply(body=b"<html><body>502 Bad Gateway</body></html>", content_type="text/html")
+
+
+def request_kind(request: RecordedRequest) -> str:
+    """What a chat request asks for: `logprobs` (a judge's score probabilities), `verdict` (a judge's verdict:
+    structured output or a grading rubric in the system turn) or `generate` (anything else)."""
+    body = request.body if isinstance(request.body, dict) else {}
+    if body.get("logprobs"):
+        return "logprobs"
+    messages = body.get("messages") or [{}]
+    rubric = "Grading rubric" in str(messages[0].get("content", ""))
+    return "verdict" if "response_format" in body or rubric else "generate"
+
+
+def by_kind(
+    *,
+    generate: Reply | Callable[[RecordedRequest], Reply] | None = None,
+    verdict: Reply | Callable[[RecordedRequest], Reply] | None = None,
+    logprobs: Reply | Callable[[RecordedRequest], Reply] | None = None,
+) -> Callable[[RecordedRequest], Reply]:
+    """A script that answers by `request_kind`, e.g. every verdict request failing with HTTP 500 while the
+    score-probability requests succeed: `by_kind(verdict=error_reply(500), logprobs=chat_reply("5", ...))`.
+    A kind left out is echoed."""
+    replies = {"generate": generate, "verdict": verdict, "logprobs": logprobs}
+
+    def script(request: RecordedRequest) -> Reply:
+        reply = replies[request_kind(request)]
+        if reply is None:
+            return _echo(request)
+        return reply(request) if callable(reply) else reply
+
+    return script
 
 
 def _echo(request: RecordedRequest) -> Reply:

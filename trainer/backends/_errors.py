@@ -3,7 +3,7 @@
 Only set-up problems raise; a request that fails at generation time becomes a
 `Generation(finish_reason="error")` instead, so one bad request never sinks a batch.
 
-    BackendError                   base class: catch this in the CLI and print the message
+    BackendError                   base class (a `spec_lang.errors.DelibError`): the CLI prints the message
     ├── BackendSpecError           a malformed spec string or an unknown option (also a ValueError)
     ├── ModelUnavailableError      model files missing, unreadable, or a server that cannot be reached
     └── BackendClosedError         the backend was used after `close()`
@@ -11,8 +11,10 @@ Only set-up problems raise; a request that fails at generation time becomes a
 
 from __future__ import annotations
 
+from spec_lang.errors import DelibError
 
-class BackendError(Exception):
+
+class BackendError(DelibError):
     """Base class for every error raised by `trainer.backends`."""
 
 

@@ -6,6 +6,10 @@
 
 Token counts are whitespace-separated words, so tests can reason about them. `max_new_tokens` and stop
 strings apply as they would on a real model. Every call is recorded in `calls`.
+
+`open_backend("fake")` (the `fake` backend of every `--generator`, `--judge` and MODEL option) is
+`well_behaved()`: a completion in the reasoning format, a passing verdict, the top score's digit most
+probable, so the whole pipeline runs end to end with default settings and keeps rows.
 """
 
 from __future__ import annotations
@@ -144,3 +148,32 @@ def _as_generation(text: str, conversation: Conversation, params: SamplingParams
             text=kept, prompt_tokens=prompt_tokens, completion_tokens=params.max_new_tokens, finish_reason="length"
         )
     return Generation(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(words), finish_reason="stop")
+
+
+def _well_behaved_reply(conversation: Conversation, params: SamplingParams) -> str:
+    """A completion in the format (or a passing verdict, when one is asked for as JSON), continuing a
+    prefilled assistant turn where there is one."""
+    if params.json_schema_requested:
+        return ('{"score": 5, "style": "comply", "violated_rules": [], "cited_rules_valid": true, '
+                '"rationale": "fake judge: every answer passes"}')
+    last_user = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    completion = ("<reasoning>\nA fake model reasons in the format; nothing here calls for a refusal.\n"
+                  "Decision: comply\n</reasoning>\n<answer>\nA fake answer to: " + " ".join(last_user.split()[:24])
+                  + "\n</answer>")
+    prefill = conversation[-1]["content"] if conversation and conversation[-1]["role"] == "assistant" else ""
+    if prefill and completion.startswith(prefill):
+        return completion[len(prefill):]
+    return completion if not prefill else "A fake answer.\n</answer>"
+
+
+def _well_behaved_probs(conversation: Conversation, prefix: str, choices: Sequence[str]) -> Mapping[str, float]:
+    """The highest score digit when asked for one (so verdict scores pass the threshold), else the first choice."""
+    digits = [c for c in choices if c.strip().isdigit()]
+    best = max(digits, key=lambda c: int(c)) if digits else choices[0]
+    return {best: 1.0}
+
+
+def well_behaved(model_id: str = "fake") -> FakeBackend:
+    """The fake `open_backend("fake")` opens: completions in the reasoning format, passing verdicts, and the
+    top score most probable, so generation keeps rows and evaluation scores them (for wiring, demos, CI)."""
+    return FakeBackend(_well_behaved_reply, probs=_well_behaved_probs, model_id=model_id)

@@ -1,37 +1,129 @@
 """The `delib` Typer application and what every command shares: consoles, errors, exit codes.
 
 Exit codes: 0 success; 1 the command ran and found problems (lint errors, a semantic diff, a stale
-bundle, failed policy tests); 2 bad usage or unreadable input; 130 interrupted.
+bundle, failed policy tests, training that failed part-way); 2 bad usage or unreadable input; 130
+interrupted; 70 a bug. Commands raise `spec_lang.errors.DelibError` subclasses and the app's command
+group maps every one of them, once, to its message and `exit_code` (so `app` run by a test maps them
+too): no command keeps its own list of errors. `main()` adds Ctrl-C (130) and bugs (70).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from typing import NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
-app = typer.Typer(
-    name="delib",
-    help="deliberative: write behaviour policies as structured Markdown and turn them into trained models.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+from spec_lang.errors import DelibError
+
+T = TypeVar("T")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class CliError(Exception):
-    """An error to show the user as one message and an exit code (2 unless said otherwise)."""
+def report(exc: DelibError) -> None:
+    """Print an error for the user: a spec diagnostic as `path:line:col: CODE message`, else `error: ...`."""
+    from spec_lang.loader import SpecLoadError
+
+    if isinstance(exc, SpecLoadError):
+        err.print(exc.diagnostic.format(), markup=False)
+    else:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # `[#MODEL]` in a message is text
+
+
+def _quiet(params: list[Any]) -> list[Any]:
+    """Parameters as `--help` should show them: a flag without typer's `<bool>` label (an on/off flag takes
+    no value, so a type there is noise), an argument by its upper-case name (`SPEC`, not `{spec} <str>`)."""
+    from typer.core import TyperArgument, TyperOption
+
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+        elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
+            param.metavar = param.name.upper()
+    return params
+
+
+def _quiet_flags(command: Any) -> None:
+    """Apply `_quiet` to `command` and every subcommand, including the options click adds when it builds
+    the help (`--help`, completion)."""
+    get_params = command.get_params
+    command.get_params = lambda ctx: _quiet(get_params(ctx))
+    for sub in getattr(command, "commands", {}).values():
+        _quiet_flags(sub)
+
+
+class _DelibGroup(TyperGroup):
+    """The `delib` command group: the one place a `DelibError` becomes a message and an exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _quiet_flags(self)
+
+    def invoke(self, ctx: Any) -> Any:  # a `click.Context` (typer's own copy of click)
+        try:
+            return super().invoke(ctx)
+        except DelibError as exc:
+            report(exc)
+            raise typer.Exit(exc.exit_code) from exc
+
+
+app = typer.Typer(
+    name="delib",
+    cls=_DelibGroup,
+    help="deliberative: write behaviour policies as structured Markdown and turn them into trained models.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"delib {version('deliberative')}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print delib's version and exit.")] = False,
+) -> None:
+    """deliberative: write behaviour policies as structured Markdown and turn them into trained models."""
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for scripts).")]
+"""`--json`, which every command takes: its result as JSON on stdout, messages on stderr."""
+
+
+def print_json(value: Any) -> None:
+    """Print `value` as indented JSON on stdout (no markup, no wrapping)."""
+    out.print(json.dumps(value, indent=2, ensure_ascii=False, default=str), markup=False, soft_wrap=True)
+
+
+def alias(value: T | None, old: str, new: str, current: T) -> T:
+    """The value given under a deprecated option name `old` (still accepted, hidden from `--help`), with a
+    warning that it is now `new`; else `current`, the value of `new`."""
+    if value is None:
+        return current
+    err.print(f"warning: {old} is deprecated; use {new}", markup=False)
+    return value
+
+
+class CliError(DelibError):
+    """An error a command finds itself (bad usage, no rows): one message and an exit code (2 unless said)."""
 
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
-        self.code = code
+        self.exit_code = code
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -39,17 +131,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point: run the app, mapping every error to a message and an exit code."""
-    from spec_lang.loader import SpecLoadError
-
+    """Console-script entry point: run the app (whose group maps every `DelibError`), mapping Ctrl-C to 130
+    and anything else, a bug, to one line and 70."""
     try:
         app()  # standalone: click handles usage errors (exit 2) and typer.Exit, raising SystemExit
-    except CliError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # `[#MODEL]` in a message is text
-        sys.exit(exc.code)
-    except SpecLoadError as exc:
-        err.print(exc.diagnostic.format(), markup=False)
-        sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from compiler import CompileError, TemplateSet, build_bundle, check_bundle, resolve_counter
+from compiler import TemplateSet, build_bundle, check_bundle, resolve_counter
 from spec_lang import Spec, expand, has_errors, load
 from spec_lang.diagnostics import Diagnostic, sort_key
-from trainer.cli._app import app, err, out
+from trainer.cli._app import JsonOpt, app, err, out, print_json
 
 DEFAULT_MAX_TOKENS = 8192
 """The token budget per prompt: SmolLM2's context length."""
@@ -38,8 +38,11 @@ def _load_specs(paths: list[str]) -> list[Spec]:
     return [x.spec for x in loaded]
 
 
-def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str]) -> None:
+def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str], as_json: bool) -> None:
     result = check_bundle(specs, output, templates)
+    if as_json:
+        print_json({"bundle": str(output), "fresh": result.fresh, "stale": list(result.describe())})
+        raise typer.Exit(0 if result.fresh else 1)
     if result.fresh:
         out.print(f"{output} is up to date ({sum(len(s.categories) for s in specs)} categories)", markup=False)
         raise typer.Exit(0)
@@ -65,6 +68,7 @@ def compile_cmd(
         "Default: the embedded SmolLM2 tokenizer.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Re-render every category, ignoring the bundle already there.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Compile specs into a bundle: per category, the system prompt spec(category), two judge rubrics
     (with and without the reasoning) and the verdict schema, plus manifest.json.
@@ -73,27 +77,35 @@ def compile_cmd(
     categories whose content changed are rewritten.
     """
     loaded = _load_specs(specs)
-    try:
-        template_set = TemplateSet(templates)
-        if check:
-            _check(loaded, output, template_set, specs)
-        counter, warning = resolve_counter(tokenizer)
-        if warning:
-            err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-        bundle, report = build_bundle(loaded, output, templates=template_set, counter=counter, force=force)
-    except CompileError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+    template_set = TemplateSet(templates)
+    if check:
+        _check(loaded, output, template_set, specs, as_json)
+    counter, warning = resolve_counter(tokenizer)
+    if warning:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    bundle, report = build_bundle(loaded, output, templates=template_set, counter=counter, force=force)
+    if report.replaced:
+        err.print(f"[yellow]warning:[/yellow] {escape(report.replaced)}; replaced it, and removed nothing it named")
+    prompts = [bundle.tokens(c)["system_prompt.md"] for c in bundle.categories]
+    over = bundle.over_budget(max_tokens)
+    if as_json:
+        print_json({"bundle": str(output), "categories": list(bundle.categories),
+                    "specs": [{"id": s.meta.id, "revision": e.revision}
+                              for s, e in zip(loaded, bundle.manifest.specs, strict=True)],
+                    "written": list(report.written), "unchanged": list(report.unchanged),
+                    "removed": list(report.removed), "tokenizer": bundle.manifest.tokenizer.name,
+                    "system_prompt_tokens": {"min": min(prompts), "max": max(prompts)} if prompts else None,
+                    "over_budget": [{"category": c, "file": n, "tokens": t} for c, n, t in over]})
+        return
     ids = ", ".join(f"{s.meta.id} @ {e.revision}" for s, e in zip(loaded, bundle.manifest.specs, strict=True))
     out.print(f"compiled {len(bundle.categories)} categories ({ids}) into {output}: {len(report.written)} written, "
               f"{len(report.unchanged)} unchanged, {len(report.removed)} removed", markup=False)
-    prompts = [bundle.tokens(c)["system_prompt.md"] for c in bundle.categories]
     if not prompts:
         err.print("[yellow]warning:[/yellow] the specs have no categories, so the bundle is empty (our dialect: "
                   "mark sections `kind=category`; Model Spec format: sections with an `authority`)")
     else:
         out.print(f"system prompt tokens ({bundle.manifest.tokenizer.name}): {min(prompts)}-{max(prompts)}",
                   markup=False)
-    for category, name, count in bundle.over_budget(max_tokens):
+    for category, name, count in over:
         err.print(f"[yellow]warning:[/yellow] {escape(str(output))}/categories/{category}/{name}: {count} tokens, "
                   f"over the budget of {max_tokens} (--max-tokens)")

@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 
-from spec_lang import SpecLoadError, has_errors, load, read_text
+from spec_lang import has_errors, load, read_text
+from spec_lang.atomic import write_atomic
 from spec_lang.diff import diff_specs, render_json, render_markdown, render_text
 from spec_lang.loader import Loaded
 from spec_lang.log import spec_log
 from spec_lang.report_html import render_html
-from trainer.cli._app import app, err, out
+from trainer.cli._app import JsonOpt, app, err, out
 
 
 class DiffFormat(str, Enum):
@@ -26,25 +27,12 @@ class DiffFormat(str, Enum):
 
 def _load(ref: str) -> tuple[Loaded, str]:
     """The parsed spec and its raw text (to tell a cosmetic edit from no edit at all)."""
-    try:
-        loaded = load(ref)
-        text = read_text(loaded.ref)
-    except SpecLoadError as exc:
-        err.print(exc.diagnostic.format(), markup=False)
-        raise typer.Exit(2) from exc
+    loaded = load(ref)  # SpecLoadError -> its diagnostic, exit 2, in main()
+    text = read_text(loaded.ref)
     if has_errors(loaded.diagnostics):
         err.print(f"[yellow]warning:[/yellow] {ref} has lint errors; the diff reads what could be parsed "
                   f"(run `delib lint {ref}`)", markup=True)
     return loaded, text
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        err.print(f"[red]error:[/red] cannot write {path}: {exc.strerror}; check that the folder exists and is "
-                  "writable", markup=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -54,6 +42,7 @@ def diff(
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="text, json, markdown or html.")] = (
         DiffFormat.text),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show what changed in meaning between two specs, and which categories' compiled artifacts go stale.
 
@@ -61,8 +50,10 @@ def diff(
 
     Rules and examples: added, removed, moved, retitled and changed. A formatting-only edit is cosmetic.
 
-    Exit 0 when there is no semantic change, 1 when there is, 2 when a spec cannot be read.
+    Exit 0 when there is no semantic change, 1 when there is, 2 when a spec cannot be read. `--json` is
+    `--format json`.
     """
+    format = DiffFormat.json if as_json else format
     (before, old_text), (after, new_text) = _load(old), _load(new)
     result = diff_specs(before.spec, after.spec, sources_differ=old_text != new_text)
     if format is DiffFormat.text:
@@ -70,14 +61,14 @@ def diff(
         if output is None:
             out.print(rendered)
         else:
-            _write(output, rendered.plain)
+            write_atomic(output, rendered.plain)
     else:
         text = {DiffFormat.json: render_json, DiffFormat.markdown: render_markdown}.get(format)
         body = text(result) if text else render_html(result, before.spec, after.spec)
         if output is None:
             out.print(body, markup=False, end="")
         else:
-            _write(output, body)
+            write_atomic(output, body)
     if output is not None:
         err.print(f"wrote {output}", markup=False)
     raise typer.Exit(1 if result.changed else 0)
@@ -86,7 +77,7 @@ def diff(
 @app.command()
 def log(
     spec: Annotated[str, typer.Argument(help="A spec file tracked by git, or PATH@REV for its history up to REV.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of entries.")] = False,
+    as_json: JsonOpt = False,
     max_count: Annotated[int | None, typer.Option("--max-count", "-n", min=1, help="Show at most N commits.")] = None,
 ) -> None:
     """List the commits that changed a spec file (following renames), newest first.
@@ -95,11 +86,7 @@ def log(
 
     `cosmetic only` means the meaning did not change; `stale:` names the categories to rebuild.
     """
-    try:
-        entries = spec_log(spec, max_count)
-    except SpecLoadError as exc:
-        err.print(exc.diagnostic.format(), markup=False)
-        raise typer.Exit(2) from exc
+    entries = spec_log(spec, max_count)
     if as_json:
         out.print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2, ensure_ascii=False),
                   markup=False)

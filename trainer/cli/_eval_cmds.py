@@ -6,7 +6,6 @@ unreadable input (a prompt file, a spec with lint errors, a backend that cannot 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,36 +15,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trainer.cli._app import app, err, fail, out
+from trainer.cli._app import JsonOpt, app, err, fail, out, print_json
 
 if TYPE_CHECKING:
+    from compiler.bundle import Bundle
     from spec_lang import Spec
     from trainer.backends import ChatBackend
     from trainer.evaluation import PolicyCase, SkippedExample
     from trainer.evaluation._batches import Progress
+    from trainer.judging import Judge, JudgeConfig, RewardModelJudge
 
-JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge backend: embedded, hf:PATH or "
-                                       "openai:URL#MODEL.")]
+JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge: a model address (embedded, hf:PATH, "
+                                       "openai:URL#MODEL) or rm:RUN, a reward model from `delib train judge`.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of every sampled or resampled number.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Map the errors of evaluation, backends, judging and compiling to one-line CLI errors (exit 2)."""
-    from compiler import CompileError
-    from trainer.backends import BackendError
-    from trainer.evaluation import EvalError
-    from trainer.judging import JudgeError
-
-    try:
-        yield
-    except EvalError as exc:
-        fail(str(exc))
-    except (BackendError, JudgeError) as exc:
-        fail(str(exc))
-    except CompileError as exc:
-        fail(str(exc))
 
 
 @contextmanager
@@ -78,6 +60,18 @@ def _open(spec: str, role: str) -> ChatBackend:
     return open_backend(spec)
 
 
+def _open_judge(address: str, bundle: Bundle, config: JudgeConfig,
+                backend: ChatBackend | None = None) -> Judge | RewardModelJudge:
+    """The judge `--judge` names: a model address grading with the bundle's rubrics, or `rm:RUN`."""
+    from trainer.judging import PanelJudge, open_judge
+
+    if backend is None:
+        err.print(f"loading the judge ({address}) ...", markup=False)
+    found = open_judge(address, bundle, config, backend=backend)
+    assert not isinstance(found, PanelJudge)
+    return found
+
+
 def _open_all(roles: Iterable[tuple[str | None, str]]) -> dict[str, ChatBackend]:
     """One backend per distinct spec: a spec named for several roles (model and judge) is loaded once."""
     backends: dict[str, ChatBackend] = {}
@@ -98,7 +92,7 @@ def _notify(message: str) -> None:
 def test_cmd(
     specs: Annotated[list[str], typer.Argument(help="Spec files or folders of specs.")],
     judge: JudgeOpt = "embedded",
-    model: Annotated[str | None, typer.Option("--model", help="Also check this model's answers to the "
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Also check this model's answers to the "
                                               "examples (a backend spec).")] = None,
     as_json: JsonOpt = False,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category "
@@ -125,25 +119,23 @@ def test_cmd(
     from trainer.judging import Judge
 
     config = PolicyTestConfig(seed=seed, verdicts=verdicts, verdict_tokens=verdict_tokens)
-    with _errors():
-        sources = resolve(None, specs)
-        cases, skipped = _cases(sources.specs, sources.bundle.categories, category, route)
-        cases = cases[:limit] if limit is not None else cases
-        if not cases:
-            fail("no example comparison to test" + (f" in categories {', '.join(category)}" if category else ""))
-        judge_backend = _open(judge, "judge")
-        model_backend = _open(model, "model") if model is not None else None
-        with _progress(not as_json) as progress:
-            the_judge = Judge(judge_backend, sources.bundle, config.judge_config())
-            grader = the_judge if verdicts else ScoreOnlyGrader(the_judge)
-            results = run_cases(cases, grader, config=config, model=model_backend, progress=progress)
+    sources = resolve(None, specs)
+    cases, skipped = _cases(sources.specs, sources.bundle.categories, category, route)
+    cases = cases[:limit] if limit is not None else cases
+    if not cases:
+        fail("no example comparison to test" + (f" in categories {', '.join(category)}" if category else ""))
+    the_judge = _open_judge(judge, sources.bundle, config.judge_config())
+    model_backend = _open(model, "model") if model is not None else None
+    with _progress(not as_json) as progress:
+        grader = ScoreOnlyGrader(the_judge) if isinstance(the_judge, Judge) and not verdicts else the_judge
+        results = run_cases(cases, grader, config=config, model=model_backend, progress=progress)
     report = PolicyTestReport(
         spec=", ".join(s.meta.id for s in sources.specs), revision=sources.bundle.revision,
-        judge=judge_backend.model_id, model=model_backend.model_id if model_backend else None, config=config,
+        judge=the_judge.model_id, model=model_backend.model_id if model_backend else None, config=config,
         cases=results, categories=summarise(results), skipped=skipped,
         coverage=tuple(c for s in sources.specs for c in coverage(s)))
     if as_json:
-        out.print(json.dumps(report.as_json(), indent=2, ensure_ascii=False), markup=False)
+        print_json(report.as_json())
     else:
         out.print(policy_report(report, verbose=verbose))
         (out if report.ok else err).print(policy_summary(report), markup=False)
@@ -198,6 +190,10 @@ def eval_cmd(
                                                   "the metrics.")] = StyleFrom.judge,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each judge "
                                                 "verdict (style and rationale).")] = 256,
+    panel: Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (the answer's style against "
+                                        "the prompts' expected responses, with the LLM judge).")] = False,
+    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
+                                            "judge (off: no judge model is opened).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate a model against the policy, per category: mean judge score, style adherence, not-unsafe and
@@ -210,25 +206,27 @@ def eval_cmd(
     from trainer.evaluation.output import write_eval
     from trainer.evaluation.runner import EvalConfig, place_prompts, run_eval
     from trainer.evaluation.sources import resolve
-    from trainer.judging import Judge
+    from trainer.judging import is_reward_model, open_judge
 
     config = EvalConfig(max_new_tokens=max_new_tokens, judge_runs=judge_runs, seed=seed,
                         style_from=style_from.value, verdict_tokens=verdict_tokens)
-    with _errors():
-        sources = resolve(bundle, [spec] if spec else [])
-        rows_in = read_prompt_file(prompts, category_column)[:limit]
-        placements = place_prompts(rows_in, sources.bundle.categories, sources.router(_notify))
-        backends = _open_all(((model, "model"), (vs, "baseline"), (judge, "judge")))
-        models = [backends[model], *([backends[vs]] if vs is not None else [])]
-        if len(models) == 2 and models[0].model_id == models[1].model_id:
-            fail(f"--vs names the same model as MODEL ({models[0].model_id}); compare two different models")
-        the_judge = Judge(backends[judge], sources.bundle, config.judge_config())
-        with _progress(not as_json) as progress:
-            report, rows = run_eval(models, the_judge, sources.bundle, rows_in, placements, config,
-                                    judge_id=the_judge.model_id, prompts_path=str(prompts), progress=progress)
-        written = write_eval(output, report, rows)
+    sources = resolve(bundle, [spec] if spec else [])
+    rows_in = read_prompt_file(prompts, category_column)[:limit]
+    placements = place_prompts(rows_in, sources.bundle.categories, sources.router(_notify))
+    llm = (not panel or panel_llm) and not is_reward_model(judge)
+    backends = _open_all(((model, "model"), (vs, "baseline"), (judge if llm else None, "judge")))
+    models = [backends[model], *([backends[vs]] if vs is not None else [])]
+    if len(models) == 2 and models[0].model_id == models[1].model_id:
+        fail(f"--vs names the same model as MODEL ({models[0].model_id}); compare two different models")
+    the_judge = (open_judge(judge, sources.bundle, config.judge_config(), panel=True, panel_llm=panel_llm,
+                            backend=backends.get(judge)) if panel
+                 else _open_judge(judge, sources.bundle, config.judge_config(), backends.get(judge)))
+    with _progress(not as_json) as progress:
+        report, rows = run_eval(models, the_judge, sources.bundle, rows_in, placements, config,
+                                judge_id=the_judge.model_id, prompts_path=str(prompts), progress=progress)
+    written = write_eval(output, report, rows)
     if as_json:
-        out.print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False), markup=False)
+        print_json(report.model_dump(mode="json"))
     else:
         from trainer.evaluation.console import eval_report
 
@@ -241,7 +239,7 @@ def eval_cmd(
 
 @app.command("eval-judge")
 def eval_judge_cmd(
-    labeled: Annotated[Path, typer.Option("--labeled", "-l", help="JSONL: prompt, response, label "
+    labeled: Annotated[Path, typer.Option("--labeled", "-l", help="JSONL: prompt (or messages), response, label "
                                           "(comply/refuse/safe_complete), optional category.")],
     spec: Annotated[str | None, typer.Option("--spec", help="The spec to judge with (compiled in memory); "
                                              "also routes rows without a category.")] = None,
@@ -269,23 +267,22 @@ def eval_judge_cmd(
     from trainer.evaluation.sources import resolve
     from trainer.judging import Judge
 
-    with _errors():
-        if spec is None and bundle is None:
-            fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
-        sources = resolve(bundle, [spec] if spec else [])
-        rows = tuple(r for r in read_labeled_file(labeled) if split is None or r.meta.get("split") == split)[:limit]
-        if not rows:
-            fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
-        placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
-        config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
-        the_judge = Judge(_open(judge, "judge"), sources.bundle, config)
-        grader = the_judge if verdicts else ScoreOnlyGrader(the_judge, styles=True)
-        with _progress(not as_json) as progress:
-            grades = grade_labeled(grader, rows, placements, progress)
+    if spec is None and bundle is None:
+        fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
+    sources = resolve(bundle, [spec] if spec else [])
+    rows = tuple(r for r in read_labeled_file(labeled) if split is None or r.meta.get("split") == split)[:limit]
+    if not rows:
+        fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
+    placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
+    config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
+    the_judge = _open_judge(judge, sources.bundle, config)
+    grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
+    with _progress(not as_json) as progress:
+        grades = grade_labeled(grader, rows, placements, progress)
     report = judge_agreement(rows, grades, judge=the_judge.model_id,
                              style_source="verdict" if verdicts else "probabilities")
     if as_json:
-        out.print(json.dumps(report, indent=2, ensure_ascii=False), markup=False)
+        print_json(report)
         return
     from trainer.evaluation.console import agreement_report
 

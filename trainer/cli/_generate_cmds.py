@@ -6,8 +6,6 @@ input (bundle, prompt file, column, backend spec, spec revision) or an output fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from trainer.cli._app import app, err, fail, out
+from trainer.cli._app import JsonOpt, alias, app, err, out, print_json
 
 if TYPE_CHECKING:
     from compiler.bundle import Bundle
@@ -64,20 +62,6 @@ class RichProgress:
 
     def finish(self) -> None:
         self.bars.stop()
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Map the pipeline's input and set-up errors to one-line CLI errors (exit 2)."""
-    from compiler.errors import CompileError
-    from trainer.backends import BackendError
-    from trainer.generation import PromptFileError, RoutingError, WorkLogError
-    from trainer.judging import JudgeError
-
-    try:
-        yield
-    except (PromptFileError, RoutingError, WorkLogError, BackendError, JudgeError, CompileError) as exc:
-        fail(str(exc))
 
 
 def _summary(report: GenerationReport) -> None:
@@ -136,18 +120,20 @@ def generate_cmd(
     prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL, CSV (XSTest's too), parquet, or a "
                                           "dataset folder saved with datasets' save_to_disk.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (resumable: rerun to continue).")],
-    backend: Annotated[str, typer.Option("--backend", help="Generator: embedded, hf:PATH, openai:URL[#MODEL].")
-                       ] = "embedded",
+    generator: Annotated[str, typer.Option("--generator", help="The model that writes the data: embedded, "
+                                           "hf:PATH, openai:URL[#MODEL], fake.")] = "embedded",
     judge: Annotated[str, typer.Option("--judge", help="Judge backend (same forms).")] = "embedded",
-    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Completions per prompt.")] = 4,
-    judge_runs: Annotated[int, typer.Option("--judge-runs", "-k", min=1, help="Judge runs per completion "
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Completions per prompt.")] = 4,
+    judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="Judge runs per completion "
                                             "(score = minimum).")] = 3,
+    verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each judge "
+                                                "verdict.")] = 256,
     threshold: Annotated[float, typer.Option("--threshold", min=1.0, max=5.0, help="Keep only scores >= this.")
                          ] = 4.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Completion token limit.")] = 512,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Generator temperature.")] = 0.8,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Use only the first N prompts.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed (sample i uses seed + i).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N prompts.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed (sample i uses seed + i).")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per round (saved per round).")
                           ] = 8,
     prompt_column: Annotated[str, typer.Option("--prompt-column", help="Column with the prompt.")] = "prompt",
@@ -177,33 +163,53 @@ def generate_cmd(
     panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
                                             "judge.")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,
+    as_json: JsonOpt = False,
+    backend: Annotated[str | None, typer.Option("--backend", hidden=True, help="Deprecated: --generator.")] = None,
+    samples_n: Annotated[int | None, typer.Option("-n", hidden=True, min=1, help="Deprecated: --samples.")] = None,
+    judge_runs_k: Annotated[int | None, typer.Option("-k", hidden=True, min=1, help="Deprecated: --judge-runs.")
+                            ] = None,
 ) -> None:
     """Sample N completions per prompt under its category's system prompt, grade each with the spec-aware
     judge k times (minimum), and keep the best above the threshold as SFT data, without the system prompt.
 
     Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), dataset/, README.md, and
     generation.json + bundle/ (how the data was made, for `delib retrain`). Interrupted or changed runs
-    resume: finished work is reused, only stale categories are redone.
+    resume: finished work is reused, only stale categories are redone. Exit 1 when the judge kept no row.
     """
     from compiler.bundle import load_bundle
     from trainer.generation import GenerationConfig, GenerationRecipe, PromptSource
     from trainer.judging import JudgeConfig
 
-    with _errors():
-        bundle = load_bundle(bundle_dir)
-        config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
-                                  max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
-                                  judge=JudgeConfig(runs=judge_runs), judge_malformed=judge_malformed,
-                                  skip_uncategorised=skip_uncategorised, guided=guided, label_aware=label_aware,
-                                  cite_rules=cite_rules, reasoning_tokens=reasoning_tokens,
-                                  answer_with_spec=answer_with_spec, short_answers=short_answers, panel=panel,
-                                  panel_llm=panel_llm)
-        recipe = GenerationRecipe(config=config, backend=backend, judge=judge, spec=spec, prompts=PromptSource(
-            path=str(prompts.resolve()), prompt_column=prompt_column, category_column=category_column, limit=limit))
-        report = run_recipe(recipe, bundle, output, dry_run=dry_run)
+    generator = alias(backend, "--backend", "--generator", generator)
+    samples = alias(samples_n, "-n", "--samples", samples)
+    judge_runs = alias(judge_runs_k, "-k", "--judge-runs", judge_runs)
+    bundle = load_bundle(bundle_dir)
+    config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
+                              max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
+                              judge=JudgeConfig(runs=judge_runs, max_new_tokens=verdict_tokens),
+                              judge_malformed=judge_malformed,
+                              skip_uncategorised=skip_uncategorised, guided=guided, label_aware=label_aware,
+                              cite_rules=cite_rules, reasoning_tokens=reasoning_tokens,
+                              answer_with_spec=answer_with_spec, short_answers=short_answers, panel=panel,
+                              panel_llm=panel_llm)
+    recipe = GenerationRecipe(config=config, backend=generator, judge=judge, spec=spec, prompts=PromptSource(
+        path=str(prompts.resolve()), prompt_column=prompt_column, category_column=category_column, limit=limit))
+    report = run_recipe(recipe, bundle, output, dry_run=dry_run)
     _notes(report)
-    _summary(report)
-    if not report.dry_run and report.errors:
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _summary(report)
+    if report.dry_run:
+        return
+    if report.errors:
         err.print(f"[yellow]warning:[/yellow] {report.errors} generation(s) or judgement(s) failed and were "
                   "recorded as errors; rerun the same command to retry them")
         raise typer.Exit(1)
+    if report.totals.kept == 0:
+        from spec_lang.errors import EmptyResultError
+
+        raise EmptyResultError(f"the judge kept no row ({report.totals.candidates} candidates), so "
+                               f"{output / 'data.jsonl'} is empty", "lower --threshold, raise --samples, use a "
+                               f"stronger --generator, or see why in {output / 'candidates.jsonl'}")
+

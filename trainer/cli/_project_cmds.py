@@ -12,10 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from trainer.cli._app import app, err, fail, out
+from trainer.cli._app import JsonOpt, app, err, fail, out, print_json
 from trainer.cli._generate_cmds import RichProgress
-from trainer.cli._generate_cmds import _errors as generation_errors
-from trainer.cli._train_cmds import _errors as training_errors
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="The project file, or the folder holding "
                                           "delib.toml.")]
@@ -25,18 +23,19 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="The project f
 def init_cmd(
     folder: Annotated[Path, typer.Argument(help="Where to write delib.toml.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing delib.toml.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write a documented delib.toml: specs, prompts, backends, models, output folder and every stage's settings."""
-    from trainer.generation._worklog import WorkLogError, write_atomic
+    from spec_lang.atomic import write_atomic
     from trainer.project import PROJECT_FILE, TEMPLATE
 
     target = folder / PROJECT_FILE
     if target.exists() and not force:
         fail(f"{target} exists already\n  hint: edit it, or pass --force to overwrite it with the template")
-    try:
-        write_atomic(target, TEMPLATE)
-    except WorkLogError as exc:
-        fail(str(exc))
+    write_atomic(target, TEMPLATE)
+    if as_json:
+        print_json({"wrote": str(target)})
+        return
     out.print(f"wrote {target}: edit [spec].paths and [generate].prompts, then run `delib build`", markup=False)
 
 
@@ -56,6 +55,7 @@ def build_cmd(
     until: Annotated[str | None, typer.Option("--until", help="Stop after this stage (e.g. generate).")] = None,
     force: Annotated[str | None, typer.Option("--force", help="Rerun these stages even if up to date "
                                               "(comma-separated).")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run lint -> compile -> generate -> sft -> rl -> eval, skipping stages whose inputs did not change.
 
@@ -63,32 +63,41 @@ def build_cmd(
     """
     from trainer.project import build, load_project
 
-    with generation_errors(), training_errors():
-        loaded = load_project(project)
-        try:
-            build(loaded, only=_stage_names(until) or None, force=_stage_names(force),  # type: ignore[arg-type]
-                  echo=lambda line: out.print(line, markup=False, soft_wrap=True), progress=RichProgress())
-        except KeyboardInterrupt:
-            err.print("interrupted; rerun `delib build` to resume", markup=False)
-            raise typer.Exit(130) from None
+    loaded = load_project(project)
+    echo = out if not as_json else err
+    try:
+        done = build(loaded, only=_stage_names(until) or None, force=_stage_names(force),  # type: ignore[arg-type]
+                     echo=lambda line: echo.print(line, markup=False, soft_wrap=True), progress=RichProgress())
+    except KeyboardInterrupt:
+        err.print("interrupted; rerun `delib build` to resume", markup=False)
+        raise typer.Exit(130) from None
+    if as_json:
+        print_json({"project": str(loaded.root), "state": str(loaded.out / "build.json"),
+                    "stages": [{"stage": s.stage, "state": s.state, "why": s.why} for s in done]})
+        return
     out.print(f"build finished; state in {loaded.out / 'build.json'}", markup=False)
 
 
 @app.command("status")
-def status_cmd(project: ProjectOpt = Path(".")) -> None:
+def status_cmd(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Show each stage of the project's build: up to date, stale (and which inputs changed), or never built.
 
     Exit 0 when everything enabled is up to date, 1 otherwise."""
-    from trainer.project import load_project, status
+    from trainer.project import PROJECT_FILE, load_project, status
 
-    with generation_errors(), training_errors():
-        states = status(load_project(project))
-    table = Table(title=f"{project}")
+    loaded = load_project(project)
+    states = status(loaded)
+    stale = any(s.state not in ("up to date", "disabled") for s in states)
+    if as_json:
+        print_json({"project": str(loaded.root), "stages": [{"stage": s.stage, "state": s.state, "why": s.why}
+                                                             for s in states]})
+        raise typer.Exit(1 if stale else 0)
+    table = Table(title=f"{loaded.root / PROJECT_FILE}")
     for column in ("stage", "state", "why / last result"):
         table.add_column(column)
     colours = {"up to date": "green", "stale": "yellow", "never built": "yellow", "blocked": "dim", "disabled": "dim"}
     for s in states:
         table.add_row(s.stage, f"[{colours[s.state]}]{s.state}[/]", s.why)
     out.print(table)
-    if any(s.state not in ("up to date", "disabled") for s in states):
+    if stale:
         raise typer.Exit(1)

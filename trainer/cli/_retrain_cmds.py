@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from trainer.cli._app import app, err, fail, out
+from trainer.cli._app import JsonOpt, alias, app, err, fail, out
 from trainer.cli._generate_cmds import RichProgress
-from trainer.cli._generate_cmds import _errors as generation_errors
-from trainer.cli._train_cmds import _errors as training_errors
 
 if TYPE_CHECKING:
     from trainer.retrain import RetrainReport
@@ -58,8 +56,8 @@ def retrain_cmd(
                                                   "(default: the one the run's bundle was compiled with).")] = None,
     tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="Tokenizer for token counts, or `approx` "
                                                   "(as in `delib compile`).")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", help="Generator backend (default: the data's "
-                                                "recipe).")] = None,
+    generator: Annotated[str | None, typer.Option("--generator", help="The model that writes the regenerated "
+                                                  "data (default: the data's recipe).")] = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Judge backend for generation and the RL reward "
                                               "(default: as before).")] = None,
     sft_max_steps: Annotated[int | None, typer.Option("--sft-max-steps", min=1, help="SFT steps (default: as the "
@@ -68,7 +66,8 @@ def retrain_cmd(
                                                      "parent's RL run).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the stale categories and why; write nothing, "
                                           "call no model.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    json_out: JsonOpt = False,
+    backend: Annotated[str | None, typer.Option("--backend", hidden=True, help="Deprecated: --generator.")] = None,
 ) -> None:
     """Retrain a run on a changed spec: diff the run's spec against the new one, regenerate the data of the
     stale categories only (the rest is reused row for row), and continue training from the run's final model.
@@ -78,18 +77,18 @@ def retrain_cmd(
     """
     from trainer.retrain import RetrainOptions, prepare, retrain
 
+    generator = alias(backend, "--backend", "--generator", generator)
     options = RetrainOptions(stages=_stages(stages), templates=templates, tokenizer=tokenizer,  # type: ignore[arg-type]
-                             backend=backend, judge=judge, sft_max_steps=sft_max_steps, rl_max_steps=rl_max_steps)
-    with generation_errors(), training_errors():
-        if dry_run:
-            report = prepare(run, spec, output, options, write=False).report
-        else:
-            try:
-                report = retrain(run, spec, output, options, progress=RichProgress(),
-                                 notify=lambda message: err.print(message, markup=False))
-            except KeyboardInterrupt:
-                err.print(f"interrupted; rerun the same command to resume (state is kept in {output})", markup=False)
-                raise typer.Exit(130) from None
+                             backend=generator, judge=judge, sft_max_steps=sft_max_steps, rl_max_steps=rl_max_steps)
+    if dry_run:
+        report = prepare(run, spec, output, options, write=False).report
+    else:
+        try:
+            report = retrain(run, spec, output, options, progress=RichProgress(),
+                             notify=lambda message: err.print(message, markup=False))
+        except KeyboardInterrupt:
+            err.print(f"interrupted; rerun the same command to resume (state is kept in {output})", markup=False)
+            raise typer.Exit(130) from None
     if json_out:
         out.print_json(report.model_dump_json())
         return

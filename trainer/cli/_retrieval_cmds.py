@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,17 +32,6 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", "-i", help="Index fold
                                                "$DELIB_CACHE/index/<spec>, else ~/.cache/deliberative/index/<spec>).")]
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Map the retrieval package's errors to one-line CLI errors."""
-    from compiler.retrieval import EmbedderError, QueryFileError, RetrievalIndexError
-
-    try:
-        yield
-    except (EmbedderError, QueryFileError, RetrievalIndexError) as exc:
-        fail(str(exc))
-
-
 def _spec(ref: str) -> Spec:
     loaded = load(ref)
     if not loaded.spec.categories:
@@ -68,12 +56,18 @@ def index_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Index folder to write.")] = None,
     embedder: EmbedderOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when the index is current.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for "
+                                          "scripts).")] = False,
 ) -> None:
     """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded)."""
-    with _errors():
-        retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild)
+    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild)
     report = retriever.report
     assert report is not None
+    if as_json:
+        out.print(json.dumps({"index": str(report.folder), "categories": len(retriever.categories),
+                              "units": report.total, "embedded": report.embedded, "built": report.built},
+                             indent=2), markup=False)
+        return
     state = f"built ({report.embedded} of {report.total} units embedded)" if report.built else "up to date"
     out.print(f"{report.folder}: {len(retriever.categories)} categories, {report.total} units, {state}",
               markup=False)
@@ -111,10 +105,9 @@ def retrieve(
 
     if (text is None) == (queries is None):
         fail("give either a prompt TEXT or --queries FILE (not both)")
-    with _errors():
-        prompts = read_prompts(queries) if queries is not None else [str(text)]
-        retriever = _retriever(_spec(spec), index, embedder, threshold)
-        results = retriever.retrieve(prompts, top_k=top_k)
+    prompts = read_prompts(queries) if queries is not None else [str(text)]
+    retriever = _retriever(_spec(spec), index, embedder, threshold)
+    results = retriever.retrieve(prompts, top_k=top_k)
     _render(results, as_json)
 
 
@@ -137,14 +130,13 @@ def eval_retrieval(
 
     if (labeled is None) == (not examples):
         fail("give either --labeled FILE or --examples (not both)")
-    with _errors():
-        the_spec = _spec(spec)
-        rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
-        retriever = _retriever(the_spec, index, embedder)
-        try:
-            reports = evaluate(retriever, rows, standard_methods(retriever.config))
-        except ValueError as exc:
-            fail(f"{labeled or spec}: {exc}")
+    the_spec = _spec(spec)
+    rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
+    retriever = _retriever(the_spec, index, embedder)
+    try:
+        reports = evaluate(retriever, rows, standard_methods(retriever.config))
+    except ValueError as exc:
+        fail(f"{labeled or spec}: {exc}")
     if as_json:
         out.print(json.dumps({"n": len(rows), "reports": [r.model_dump() for r in reports]}, indent=1),
                   markup=False)

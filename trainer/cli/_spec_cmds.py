@@ -12,7 +12,7 @@ from rich.tree import Tree
 
 from spec_lang import Spec, SpecLoadError, expand, has_errors, load, show_json
 from spec_lang.diagnostics import Diagnostic, sort_key
-from trainer.cli._app import app, err, out
+from trainer.cli._app import JsonOpt, app, err, out, print_json
 
 
 class LintFormat(str, Enum):
@@ -24,11 +24,14 @@ class LintFormat(str, Enum):
 def lint(
     paths: Annotated[list[str], typer.Argument(help="Spec files, folders of specs, or PATH@REV.")],
     format: Annotated[LintFormat, typer.Option("--format", "-f", help="text or json.")] = LintFormat.text,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check specs and print every problem as `path:line:col: CODE message`.
 
     Exit 0 when there is no error (warnings allowed), 1 when any error, 2 when a path cannot be read.
+    `--json` is `--format json`: a JSON list of diagnostics.
     """
+    format = LintFormat.json if as_json else format
     diagnostics: list[Diagnostic] = []
     unreadable = False
     refs = expand(paths)
@@ -43,8 +46,7 @@ def lint(
             unreadable = unreadable or exc.diagnostic.code == "SPEC001"
     diagnostics.sort(key=sort_key)
     if format is LintFormat.json:
-        out.print(json.dumps([d.model_dump(mode="json") for d in diagnostics], indent=2, ensure_ascii=False),
-                  markup=False)
+        print_json([d.model_dump(mode="json") for d in diagnostics])
     else:
         for d in diagnostics:
             out.print(d.format(), markup=False)
@@ -81,12 +83,12 @@ def _tree(spec: Spec) -> Tree:
 @app.command()
 def show(
     spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stats + sections).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show a spec's section tree with rules and examples per section (or `--json`)."""
     loaded = load(spec)
     if as_json:
-        out.print(json.dumps(show_json(loaded.spec), indent=2, ensure_ascii=False), markup=False)
+        print_json(show_json(loaded.spec))
         return
     out.print(_tree(loaded.spec))
     stats = show_json(loaded.spec)["stats"]
@@ -99,6 +101,8 @@ def show(
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    as_json: Annotated[bool, typer.Option("--json", help="Accepted for uniformity: the schema is JSON.")] = False,
+) -> None:
     """Print the JSON Schema of the spec model."""
-    out.print(json.dumps(Spec.model_json_schema(), indent=2), markup=False)
+    print_json(Spec.model_json_schema())

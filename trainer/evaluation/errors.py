@@ -11,15 +11,11 @@ A judge reply that cannot be read is not an error: that response is *unscored* a
 from __future__ import annotations
 
 from compiler.prompt_files import PromptFileError
+from spec_lang.errors import DelibError
 
 
-class EvalError(Exception):
+class EvalError(DelibError):
     """An evaluation cannot run as asked."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.message = message
-        self.hint = hint
 
 
 class InputFileError(EvalError, PromptFileError):

@@ -5,8 +5,9 @@ README's "Prompt files" section give the format: JSONL, CSV as XSTest's, `prompt
 optional `id`, `category`, `label`, `expected`, every other column kept as `meta`). Here a row becomes an
 `EvalPrompt`, keyed by its `id` or, without one, its line.
 
-Labelled files have the same shape plus `response` and a `label` that is the response's style as a person
-judged it (`comply`, `refuse` or `safe_complete`); optional `category` and `id`; other fields kept.
+Labelled files have the same shape (`prompt` or `messages`) plus `response` and a `label` that is the
+response's style as a person judged it (`comply`, `refuse` or `safe_complete`); optional `category` and
+`id`; other fields kept.
 
 Every problem in a file is collected and reported with its line (`InputFileError`); nothing is half-read.
 """
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from compiler import prompt_files
 from compiler.prompt_files import (
+    PROMPT_COLUMN,
     PromptFileError,
     PromptLabel,
     RowError,
@@ -30,6 +32,7 @@ from compiler.prompt_files import (
     optional_text,
     parse_messages,
     parse_response,
+    prompt_columns,
     read_rows,
 )
 from spec_lang.model import Response
@@ -89,14 +92,17 @@ class LabeledResponse(BaseModel):
 
 
 def _labeled_row(record: Mapping[str, Any], line: int, source: str) -> LabeledResponse:
-    for field in ("prompt", "response", "label"):
+    given = [c for c in prompt_columns(PROMPT_COLUMN) if c in record]  # `prompt` or `messages`, as prompt files
+    if len(given) > 1:
+        raise RowError(f"both `{given[0]}` and `{given[1]}` are given; keep one")
+    for field in (given[0] if given else "prompt", "response", "label"):
         if field not in record:
             raise RowError(f"no `{field}` field (labelled rows need prompt, response and label)")
     if not isinstance(record["response"], str):
         raise RowError("`response` must be text")
-    known = {"id", "prompt", "response", "label", "category"}
+    known = {"id", given[0], "response", "label", "category"}
     return LabeledResponse(id=optional_text(record.get("id")) or str(line),
-                           messages=parse_messages(record["prompt"], "prompt"), response=record["response"],
+                           messages=parse_messages(record[given[0]], given[0]), response=record["response"],
                            label=parse_response(record["label"], "label"),
                            category=optional_text(record.get("category")), meta=meta_columns(record, known), line=line)
 

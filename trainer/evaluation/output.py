@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from spec_lang.atomic import write_atomic
+from spec_lang.errors import OutputError
 from trainer.evaluation._stats import Interval
 from trainer.evaluation.errors import EvalError
 from trainer.evaluation.metrics import OVERALL, Matcher
@@ -26,8 +28,8 @@ REPORT_HTML = "report.html"
 
 
 def write_eval(folder: str | Path, report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> tuple[Path, ...]:
-    """Write the three files (the folder is created); returns their paths. Raises `EvalError` when the
-    folder cannot be written."""
+    """Write the three files, each atomically (the folder is created); returns their paths. Raises
+    `EvalError` when the folder cannot be written."""
     root = Path(folder)
     files = {
         EVAL_JSON: json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
@@ -36,11 +38,10 @@ def write_eval(folder: str | Path, report: EvalReport, rows: Sequence[Sequence[E
         REPORT_HTML: render_report(report, rows),
     }
     try:
-        root.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
-            (root / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise EvalError(f"{exc.filename or root}: cannot write the results ({exc.strerror or exc})",
+            write_atomic(root / name, text)  # a file, or a link, already there is replaced, not written through
+    except OutputError as exc:
+        raise EvalError(f"{exc.path}: cannot write the results ({exc.reason})",
                         "pass a writable folder with -o") from exc
     return tuple(root / name for name in files)
 

@@ -214,6 +214,13 @@ def build_cases(spec: Spec, router: Router | None = None,
     return tuple(cases), tuple(skipped)
 
 
+def comparison_cases(spec: Spec) -> tuple[PolicyCase, ...]:
+    """Every comparison of `spec` as a case, in spec order, whether or not a category owns it (category: its
+    owner, else empty): what a reward model trained from the spec learns from, which needs no category."""
+    drafts, _ = _drafts(spec)
+    return tuple(_case(spec, d, d.owner or "") for d in drafts)
+
+
 class RuleCoverage(BaseModel):
     """Which rules of one group (a category, or a section with rules outside any category) examples exercise."""
 

@@ -17,8 +17,9 @@ Outputs in OUT: `data.jsonl` (kept rows, TRL conversational prompt-completion fo
 `README.md` (the dataset card); `generate_from_recipe` adds `generation.json` (the recipe) and `bundle/`
 (a copy of the bundle used), which `delib retrain` reads.
 
-Errors: `PromptFileError` (unreadable prompts), `RoutingError` (rows without a usable category),
-`WorkLogError` (the output folder cannot be used); backends raise `trainer.backends.BackendError`.
+Errors (all `spec_lang.errors.DelibError`s): `PromptFileError` (unreadable prompts), `RoutingError` (rows
+without a usable category), `WorkLogError` (the output folder cannot be used), `OutputError` (an output
+file cannot be written); backends raise `trainer.backends.BackendError`.
 """
 
 from trainer.generation._config import GenerationConfig

@@ -53,7 +53,8 @@ def _provenance(bundle: Bundle, config: GenerationConfig, generator: str, judge:
         f"top_p {config.top_p}, max_new_tokens {config.max_new_tokens}, seed {config.seed}.",
         f"- Judge `{judge}`: rubric that {variant}; score = minimum over {j.runs} run(s)"
         f"{', from choice probabilities where the backend gives them' if j.use_choice_probs else ''}.",
-        f"- Kept: per prompt, the best candidate in the format with a score >= {config.threshold:g}.",
+        f"- Kept: per prompt, the best candidate in the format whose {j.runs} judge run(s) all succeeded and were "
+        f"read, with a score >= {config.threshold:g}.",
     ]
 
 
@@ -71,8 +72,9 @@ def render_card(outcomes: Sequence[Outcome], bundle: Bundle, config: GenerationC
              "## Provenance", "", *_provenance(bundle, config, generator, judge), "",
              "## Counts", "", *_table(per), "",
              f"Of {t.candidates} candidates: kept {_pct(t.kept, t.candidates)}, rejected "
-             f"{_pct(t.rejected, t.candidates)}, unscored {_pct(t.unscored, t.candidates)}, generation errors "
-             f"{_pct(t.errors, t.candidates)}. Prompts with a kept row: {t.kept} of {t.prompts} "
+             f"{_pct(t.rejected, t.candidates)}, unscored {_pct(t.unscored, t.candidates)}, errors "
+             f"{_pct(t.errors, t.candidates)} ({t.errors}: a generation or a judge request failed; the next run "
+             f"retries them). Prompts with a kept row: {t.kept} of {t.prompts} "
              f"({_pct(t.kept, t.prompts)}).", "",
              "## Judge scores", "", f"All judged candidates ({len(scores)}):", "", "```text", *histogram(scores),
              "```", ""]

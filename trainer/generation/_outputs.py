@@ -1,4 +1,10 @@
-"""Writing a run's outputs, each atomically: `data.jsonl`, `candidates.jsonl`, `dataset/` and `README.md`.
+"""Writing a run's outputs as one set: `data.jsonl`, `candidates.jsonl`, `dataset/` and `README.md`.
+
+All four are written into a staging folder beside them (`OUT/.outputs.tmp-*`), then moved into place in
+a fixed order, `data.jsonl` last, after the marker `.work/outputs.writing` is written and before it is
+removed. A kill leaves the previous set, or the marker saying the set is torn: `delib train sft` refuses
+such a folder and the next `delib generate` run writes the set again. `remove_stale` deletes what a
+killed run left behind (staging folders and temporary files); a run calls it under the work-folder lock.
 
 `dataset/` is a `datasets.DatasetDict` saved with `save_to_disk`: split `train` holds the kept rows
 (ready for TRL's SFT trainer), split `candidates` every candidate. Its features are fixed here, so an
@@ -7,6 +13,7 @@ empty split has the same columns as a full one.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -16,9 +23,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from trainer.generation._worklog import WorkLogError, write_atomic
+from spec_lang.atomic import write_atomic
+from trainer.generation._worklog import WorkLogError
 
 DATA, CANDIDATES, DATASET, CARD = "data.jsonl", "candidates.jsonl", "dataset", "README.md"
+ORDER = (CANDIDATES, DATASET, CARD, DATA)
+"""The order the staged outputs are moved into place: `data.jsonl`, what training reads, last."""
+WRITING = "outputs.writing"
+"""The marker (in the work folder) that exists while the outputs are being moved into place."""
+STAGING = ".outputs.tmp-"
+STALE = (f"{STAGING}*", ".dataset.tmp-*", ".dataset.old-*", *(f".{glob.escape(n)}.*.tmp" for n in (DATA, CANDIDATES,
+                                                                                                     CARD)))
+"""What killed runs leave in the output folder (this version's staging folders, earlier versions' temporaries)."""
 
 
 def _features() -> Any:
@@ -59,7 +75,7 @@ def jsonl(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _save_dataset(folder: Path, kept: Sequence[dict[str, Any]], candidates: Sequence[dict[str, Any]]) -> None:
-    """Save the DatasetDict into a temporary sibling folder, then swap it into place."""
+    """Save the DatasetDict into the new folder `folder`."""
     from datasets import Dataset, DatasetDict
 
     features = _features()
@@ -67,28 +83,52 @@ def _save_dataset(folder: Path, kept: Sequence[dict[str, Any]], candidates: Sequ
     def split(rows: Sequence[dict[str, Any]]) -> Dataset:
         return Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    try:
-        with _quiet():
-            DatasetDict({"train": split(kept), "candidates": split(candidates)}).save_to_disk(str(tmp))
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-    except OSError as exc:
-        raise WorkLogError(f"{folder}: cannot save the dataset ({exc.strerror or exc}); check the disk has "
-                           "space and the folder is writable") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    with _quiet():
+        DatasetDict({"train": split(kept), "candidates": split(candidates)}).save_to_disk(str(folder))
+
+
+def _move(staged: Path, target: Path, trash: Path) -> None:
+    """Put `staged` at `target`; a folder already there goes into `trash` first (it cannot be replaced)."""
+    if target.is_dir() and not target.is_symlink():
+        os.replace(target, trash / f"{target.name}.old")
+    os.replace(staged, target)
 
 
 def write_outputs(out_dir: Path, kept: Sequence[dict[str, Any]], candidates: Sequence[dict[str, Any]],
-                  card: str) -> dict[str, str]:
-    """Write the four outputs; returns their paths by name."""
-    write_atomic(out_dir / DATA, jsonl(kept))
-    write_atomic(out_dir / CANDIDATES, jsonl(candidates))
-    _save_dataset(out_dir / DATASET, kept, candidates)
-    write_atomic(out_dir / CARD, card)
+                  card: str, work_dir: Path) -> dict[str, str]:
+    """Write the four outputs as one set (see the module docstring); returns their paths by name."""
+    marker = work_dir / WRITING
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out_dir))
+    except OSError as exc:
+        raise WorkLogError(f"{out_dir}: cannot write the outputs ({exc.strerror or exc}); check the disk has "
+                           "space and the folder is writable") from exc
+    try:
+        write_atomic(stage / DATA, jsonl(kept))
+        write_atomic(stage / CANDIDATES, jsonl(candidates))
+        write_atomic(stage / CARD, card)
+        _save_dataset(stage / DATASET, kept, candidates)
+        write_atomic(marker, stage.name + "\n")
+        for name in ORDER:
+            _move(stage / name, out_dir / name, stage)
+        marker.unlink()
+    except OSError as exc:
+        raise WorkLogError(f"{out_dir}: cannot write the outputs ({exc.strerror or exc}); check the disk has "
+                           "space and the folder is writable") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return {name: str(out_dir / name) for name in (DATA, CANDIDATES, DATASET, CARD)}
+
+
+def remove_stale(out_dir: Path) -> int:
+    """Delete what killed runs left in `out_dir` (`STALE`); how many were removed. Call under the lock."""
+    removed = 0
+    for pattern in STALE:
+        for path in out_dir.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compiler.bundle import Bundle, write_bundle
+from spec_lang.atomic import write_atomic
 from trainer.backends import ChatBackend
 from trainer.generation._config import GenerationConfig
 from trainer.generation._lazy import LazyBackend
@@ -28,7 +29,7 @@ from trainer.generation._prompts import DEFAULT_PROMPT_COLUMN, read_prompts
 from trainer.generation._report import GenerationReport
 from trainer.generation._routing import Categoriser, RetrieverCategoriser, spec_for_bundle
 from trainer.generation._run import run_generation
-from trainer.generation._worklog import WorkLogError, write_atomic
+from trainer.generation._worklog import WorkLogError
 
 RECIPE = "generation.json"
 BUNDLE_COPY = "bundle"

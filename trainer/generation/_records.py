@@ -63,6 +63,9 @@ class Judgement(BaseModel):
     """Why no run scored."""
     errors: tuple[str | None, ...]
     """Per run, the backend error when the request failed (the judgement is redone on the next run)."""
+    problems: tuple[str | None, ...] = ()
+    """Per run, why its verdict could not be read (None when it was): such a run's score, if any, came
+    from the choice probabilities alone."""
     violated_rules: tuple[str, ...]
     """Ids the deciding verdict says the completion breaks."""
     style: Response | None
@@ -75,12 +78,32 @@ class Judgement(BaseModel):
         return cls(key=key, model=model, score=grade.score, run_scores=grade.run_scores,
                    rationales=tuple(v.rationale if v is not None else None for v in grade.verdicts),
                    raw=grade.raw, unscored_reason=grade.unscored_reason, errors=grade.run_errors,
+                   problems=grade.run_problems,
                    violated_rules=grade.violated_rules, style=grade.style, members=grade.members)
 
     @property
     def failed(self) -> bool:
         """A run failed in the backend: redo the judgement."""
         return any(e is not None for e in self.errors)
+
+    @property
+    def complete(self) -> bool:
+        """Every run scored and its verdict was read: the score is the minimum over all k runs."""
+        return (self.score is not None and all(s is not None for s in self.run_scores)
+                and not any(self.problems) and not self.failed)
+
+    def why_incomplete(self, limit: int = 300) -> str:
+        """Which runs failed or could not be read (for a judgement that is not `complete`)."""
+        runs = len(self.run_scores)
+        errors = self.errors + (None,) * (runs - len(self.errors))
+        problems = self.problems + (None,) * (runs - len(self.problems))
+        parts = []
+        for i, (score, error, problem) in enumerate(zip(self.run_scores, errors, problems, strict=False)):
+            if error is not None or problem is not None or score is None:
+                why = problem or (f"backend error: {error}" if error is not None else "no score")
+                parts.append(f"run {i + 1}: {why}")
+        text = "; ".join(parts) or self.unscored_reason or "the judge gave no score"
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Candidate(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from compiler.bundle import Bundle
 from compiler.prompt_files import last_user_text
+from spec_lang.errors import DelibError
 from spec_lang.versions import digest, revision_id
 from trainer.judging import Message
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from spec_lang.model import Spec
 
 
-class RoutingError(Exception):
+class RoutingError(DelibError):
     """Prompts cannot be routed (no spec given, or one the bundle was not compiled from)."""
 
 

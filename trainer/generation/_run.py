@@ -6,7 +6,8 @@
 
 Every round is appended to `OUT/.work/candidates.log.jsonl` (fsync) before the next starts, so a run
 killed at any moment loses at most the round in flight; rerunning plans again from the log and does
-only what is missing. The outputs are rewritten from the log at the end, atomically.
+only what is missing. The outputs are rewritten from the log at the end, as one set (`_outputs`); a run
+first deletes the temporaries a killed one left.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from trainer.backends import ChatBackend, ChatMessage, Generation
 from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
 from trainer.generation._guided import Guided, guided_generate
-from trainer.generation._outputs import write_outputs
+from trainer.generation._outputs import remove_stale, write_outputs
 from trainer.generation._plan import Plan, Unit, dedupe, make_plan, needs_judging, template_hash, text_hash
 from trainer.generation._progress import NullProgress, Progress
 from trainer.generation._prompts import PromptRow
@@ -199,9 +200,12 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
         plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
         return _report(routing, plan, config, out, True, duplicates, log.skipped)
     with WorkDirLock(out / WORK_DIR):
+        log = candidate_log(out)
+        remove_stale(out)  # what a killed run left behind
+        log.remove_stale()
+        route_log(out).remove_stale()
         routing = _routing(prompts, bundle, out, categoriser, config, dry_run=False)
         rows, duplicates = dedupe(routing.rows)
-        log = candidate_log(out)
         records = log.load()
         lines = log.skipped
         plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
@@ -216,7 +220,7 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
         outcomes = select([finished[u.key] for u in plan.units], config.threshold)
         card = render_card(outcomes, bundle, config, backend.model_id, judge.model_id)
         paths = write_outputs(out, [output_row(o) for o in outcomes if o.status == "kept"],
-                              [output_row(o) for o in outcomes], card)
+                              [output_row(o) for o in outcomes], card, out / WORK_DIR)
         progress.finish()
     report = _report(routing, plan, config, out, False, duplicates, lines)
     judge_usage = the_judge.usage

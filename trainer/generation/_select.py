@@ -1,8 +1,11 @@
 """Choosing each prompt's training row, and the output rows of every candidate. Pure functions.
 
 Per prompt, the kept candidate is the best-scoring one that could be a training row (generated, in the
-format, not truncated) with a judge score >= the threshold; ties go to the lowest sample index. Every
-other candidate gets its status and the reason, so `candidates.jsonl` doubles as preference data.
+format, not truncated) with a complete judgement (every one of the k runs succeeded, was read as a verdict
+and scored) whose score is >= the threshold; ties go to the lowest sample index. A judgement with a failed
+run is an `error` (the next run judges it again), one with an unreadable verdict is `unscored`, even when
+the choice probabilities gave a score. Every other candidate gets its status and the reason, so
+`candidates.jsonl` doubles as preference data.
 """
 
 from __future__ import annotations
@@ -29,22 +32,26 @@ def _score(candidate: Candidate) -> float | None:
 
 def _eligible(candidate: Candidate, threshold: float) -> bool:
     score = _score(candidate)
-    return candidate.keepable and score is not None and score >= threshold
+    complete = candidate.judgement is not None and candidate.judgement.complete
+    return candidate.keepable and complete and score is not None and score >= threshold
 
 
 def _not_kept(candidate: Candidate, threshold: float, best: Candidate | None) -> Outcome:
+    verdict = candidate.judgement
     if not candidate.generated:
         return Outcome(candidate, "error", f"generation failed: {candidate.generation_error or 'unknown error'}")
+    if verdict is not None and verdict.failed:
+        return Outcome(candidate, "error", verdict.why_incomplete())
     if candidate.finish_reason == "length":
         return Outcome(candidate, "rejected", f"truncated at max_new_tokens ({candidate.sampling.max_new_tokens})")
     if not candidate.well_formed:
         return Outcome(candidate, "rejected", "not in the completion format: " + "; ".join(candidate.format_problems))
-    verdict = candidate.judgement
     if verdict is None:
         return Outcome(candidate, "unscored", "not judged")
     if verdict.score is None:
-        status: Status = "error" if verdict.failed else "unscored"
-        return Outcome(candidate, status, verdict.unscored_reason or "the judge gave no score")
+        return Outcome(candidate, "unscored", verdict.unscored_reason or "the judge gave no score")
+    if not verdict.complete:
+        return Outcome(candidate, "unscored", verdict.why_incomplete())
     if verdict.score < threshold:
         return Outcome(candidate, "rejected", f"score {verdict.score:.2f} below the threshold {threshold:g}")
     kept = best.judgement.score if best is not None and best.judgement is not None else None

@@ -3,7 +3,8 @@
 Each `append` writes whole lines, flushes and fsyncs before returning, so a record is either durable or
 absent. A kill mid-write leaves at most one torn last line: `load` ignores it and cuts the file back to
 the last complete line, so later appends start on a fresh line. On reload the last record of a key wins.
-`compact` rewrites the log with one record per key (temporary file, fsync, `os.replace`).
+`compact` rewrites the log with one record per key (`spec_lang.atomic.write_atomic`); `remove_stale`
+deletes the temporary copies a run killed while compacting left beside it.
 
 `WorkDirLock` keeps two runs from writing one output folder at once (an advisory `flock`, released by
 the operating system when a process dies, so a killed run never leaves a stale lock).
@@ -11,6 +12,7 @@ the operating system when a process dies, so a killed run never leaves a stale l
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -19,10 +21,13 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from spec_lang.atomic import write_atomic
+from spec_lang.errors import DelibError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class WorkLogError(Exception):
+class WorkLogError(DelibError):
     """The work folder cannot be used (locked by another run, or unwritable); the message says what to do."""
 
 
@@ -80,21 +85,12 @@ class WorkLog(Generic[M]):
         """Replace the log with exactly `records`, atomically."""
         write_atomic(self.path, "".join(r.model_dump_json() + "\n" for r in records))
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary sibling, fsync and `os.replace`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WorkLogError(f"{path}: cannot write ({exc.strerror}); check the disk has space and the folder "
-                           "is writable") from exc
+    def remove_stale(self) -> int:
+        """Delete the temporary copies (`.NAME.*.tmp`) a killed `compact` left; how many. Call under the lock."""
+        stale = list(self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:

@@ -14,6 +14,9 @@ that is not a verdict leaves its run *unscored*, with the raw text kept, never a
 `PanelJudge` wraps a judge with deterministic members (the refusal detector against the prompt's
 expected response and the completion's own decision); `trainer.judging.refusal` holds the detectors.
 
+`RewardModelJudge` grades with a reward model trained from the spec's own example pairs (`delib train
+judge`; the judge address `rm:RUN`).
+
 Errors: `JudgeError` (a request that cannot be graded at all, e.g. an unknown category).
 """
 
@@ -28,10 +31,13 @@ from trainer.judging._models import (
     MemberVote,
     Message,
 )
+from trainer.judging._open import AnyJudge, is_reward_model, open_judge
 from trainer.judging._panel import PanelJudge, matches
 from trainer.judging._render import judge_user_message
+from trainer.judging._reward_model import RM_PREFIX, RewardModelJudge
 
 __all__ = [
+    "AnyJudge",
     "SCORE_PREFIX",
     "Grade",
     "Judge",
@@ -42,8 +48,12 @@ __all__ = [
     "MemberVote",
     "Message",
     "PanelJudge",
+    "RM_PREFIX",
+    "RewardModelJudge",
     "matches",
     "expected_score",
+    "is_reward_model",
+    "open_judge",
     "judge_user_message",
     "style_prefix",
 ]

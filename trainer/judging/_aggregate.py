@@ -1,9 +1,11 @@
 """From raw judge outputs to a `Grade`: read each run defensively, then take the minimum. Pure functions.
 
 A run scores from the choice probabilities when the backend gave them (the probability-weighted mean of
-the digits 1..5), else from the `score` of its parsed verdict. A reply that is not a verdict, or a failed
-request, leaves the run unscored with the reason; it never becomes a zero. Ids in `violated_rules` that
-the category does not know are dropped (the score is still a reading of the rubric's scale).
+the digits 1..5), else from the `score` of its parsed verdict. A failed verdict request leaves the run
+unscored with the backend's error, even when the probabilities came back: a failure never becomes a score.
+A reply that is not a verdict leaves the run unscored too, unless the probabilities score it; either way
+the reason is kept (`Grade.run_problems`), so a filter that needs the verdict can tell. Ids in
+`violated_rules` that the category does not know are dropped (the score is still a reading of the scale).
 """
 
 from __future__ import annotations
@@ -58,9 +60,9 @@ def read_verdict(raw: str, valid_ids: Collection[str]) -> tuple[Verdict | None, 
 def read_run(raw: str, error: str | None, probs: Mapping[str, float] | None,
              valid_ids: Collection[str]) -> RunResult:
     """Read one run: its generated text (or the backend's error) and the choice probabilities, if any."""
-    from_probs = expected_score(probs)
     if error is not None:
-        return RunResult(raw=raw, score=from_probs, verdict=None, problem=f"backend error: {error}", error=error)
+        return RunResult(raw=raw, score=None, verdict=None, problem=f"backend error: {error}", error=error)
+    from_probs = expected_score(probs)
     verdict, problem = read_verdict(raw, valid_ids)
     score = from_probs if from_probs is not None else (float(verdict.score) if verdict is not None else None)
     return RunResult(raw=raw, score=score, verdict=verdict, problem=problem)
@@ -94,4 +96,5 @@ def combine(runs: Sequence[RunResult]) -> Grade:
         violated_rules=verdict.violated_rules if verdict is not None else (),
         rationale=verdict.rationale if verdict is not None else None,
         run_errors=tuple(r.error for r in runs),
+        run_problems=tuple(r.problem for r in runs),
     )

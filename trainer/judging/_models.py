@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from compiler.verdict import SCORE_MAX, SCORE_MIN, Verdict
+from spec_lang.errors import DelibError
 from spec_lang.model import Response
 from trainer.backends import Role
 
@@ -20,7 +21,7 @@ class Message(TypedDict):
     content: str
 
 
-class JudgeError(Exception):
+class JudgeError(DelibError):
     """A request the judge cannot grade at all (e.g. an unknown category); the message says what to fix.
 
     A reply the judge cannot read is not an error: that run is *unscored* (see `Grade`)."""
@@ -106,6 +107,9 @@ class Grade(BaseModel):
     """The deciding verdict's rationale."""
     run_errors: tuple[str | None, ...] = ()
     """Per run, the backend's error when the request itself failed (worth retrying later), else None."""
+    run_problems: tuple[str | None, ...] = ()
+    """Per run, why its verdict could not be read (the backend's error included), else None. A run the
+    choice probabilities scored can still have one: its score is known, its verdict is not."""
     members: tuple[MemberVote, ...] = ()
     """The judge panel's member verdicts (empty for a single judge); `score` is their minimum."""
 
@@ -120,6 +124,11 @@ class Grade(BaseModel):
     def backend_failed(self) -> bool:
         """Whether any run failed in the backend (as opposed to an unreadable reply)."""
         return any(e is not None for e in self.run_errors)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run scored and its verdict was read: the minimum is over all k runs."""
+        return all(s is not None for s in self.run_scores) and not any(self.run_problems)
 
 
 class JudgeUsage(BaseModel):

@@ -6,7 +6,8 @@
 
 Members (each a `MemberVote` on the 1..5 scale; the grade's score is their minimum, as over k runs):
 
-- `llm`: the spec-aware LLM judge's score (when a judge is given). An unscored or failed LLM grade leaves
+- `llm`: the spec-aware LLM judge's score (when a judge is given; a reward model, `rm:RUN`, may take
+  its place). An unscored or failed LLM grade leaves
   the panel's grade unscored too, with the LLM's reason: a failure never becomes a score.
 - `expected`: the answer's style by the refusal detector (`KeywordDetector` by default: the baseline that
   carries over to answers it was not tuned on) against the prompt's expected response: 5 when it matches
@@ -31,6 +32,7 @@ from compiler.format import parse_completion
 from spec_lang.model import Response
 from trainer.judging._judge import Judge
 from trainer.judging._models import Grade, JudgeConfig, JudgeRequest, JudgeUsage, MemberVote
+from trainer.judging._reward_model import RewardModelJudge
 from trainer.judging.refusal import KeywordDetector, StyleDetector
 
 _DECLINE = frozenset({"refuse", "safe_complete"})
@@ -67,7 +69,7 @@ def _votes(request: JudgeRequest, answer: str, style: Response, read_decision: b
 class PanelJudge:
     """The judge panel (see the module docstring); grades like `Judge`."""
 
-    def __init__(self, judge: Judge | None, detector: StyleDetector | None = None,
+    def __init__(self, judge: Judge | RewardModelJudge | None, detector: StyleDetector | None = None,
                  config: JudgeConfig | None = None) -> None:
         self.judge = judge
         self.detector = detector or KeywordDetector()
@@ -105,4 +107,5 @@ class PanelJudge:
         return Grade(score=score, unscored_reason=None if score is not None else "no panel member could judge",
                      run_scores=llm.run_scores if llm else (score,), verdicts=llm.verdicts if llm else (None,),
                      raw=llm.raw if llm else ("",), style=style, violated_rules=llm.violated_rules if llm else (),
-                     rationale=rationale, run_errors=llm.run_errors if llm else (), members=tuple(votes))
+                     rationale=rationale, run_errors=llm.run_errors if llm else (),
+                     run_problems=llm.run_problems if llm else (), members=tuple(votes))

@@ -19,7 +19,7 @@ def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Se
     from trainer.evaluation.output import write_eval
     from trainer.evaluation.runner import EvalConfig, place_prompts, run_eval
     from trainer.evaluation.sources import Sources
-    from trainer.judging import Judge, PanelJudge
+    from trainer.judging import is_reward_model, open_judge
 
     config = EvalConfig(max_new_tokens=settings.max_new_tokens, judge_runs=settings.judge_runs, seed=settings.seed,
                         verdict_tokens=settings.verdict_tokens)
@@ -27,14 +27,13 @@ def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Se
     placements = place_prompts(rows, bundle.categories, Sources(bundle=bundle, specs=tuple(specs)).router(echo))
     opened: dict[str, ChatBackend] = {}
     try:
-        llm = not settings.panel or settings.panel_llm
+        llm = (not settings.panel or settings.panel_llm) and not is_reward_model(judge)
         for spec in (model, base, judge if llm else None):
             if spec is not None and spec not in opened:
                 opened[spec] = open_backend(spec)
         models = [opened[model], *([opened[base]] if base is not None else [])]
-        inner = Judge(opened[judge], bundle, config.judge_config()) if llm else None
-        grader = PanelJudge(inner, config=config.judge_config()) if settings.panel else inner
-        assert grader is not None
+        grader = open_judge(judge, bundle, config.judge_config(), panel=settings.panel,
+                            panel_llm=settings.panel_llm, backend=opened.get(judge))
         report, results = run_eval(models, grader, bundle, rows, placements, config, judge_id=grader.model_id,
                                    prompts_path=str(prompts))
     finally:

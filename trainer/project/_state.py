@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from spec_lang.atomic import write_atomic
 from spec_lang.versions import digest
-from trainer.generation._worklog import write_atomic
 from trainer.project.config import ProjectError
 
 STATE_FILE = "build.json"

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from compiler import TemplateSet, build_bundle, resolve_counter
 from compiler.bundle import Bundle
 from spec_lang import Spec, expand
+from spec_lang.errors import EmptyResultError
 from spec_lang.versions import SpecHashes, revision_id
 from trainer._specs import load_clean_specs
 from trainer.generation import GenerationRecipe, PromptSource, generate_from_recipe, read_jsonl
@@ -173,7 +174,7 @@ def _routed_prompts(data: Path, target: Path) -> str:
         text = str(row["prompt"][-1]["content"])  # type: ignore[index]
         seen.setdefault(text, {"prompt": text, "category": str(row["category"]),
                                "expected": "|".join(str(e) for e in _list(row.get("expected")))})
-    from trainer.generation._worklog import write_atomic
+    from spec_lang.atomic import write_atomic
 
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seen.values()))
     return _file_digest(target)
@@ -186,7 +187,7 @@ def _run_generate(b: _Build) -> tuple[dict[str, Any], str]:
                                                    category_column=g.category_column, limit=g.limit))
     report = generate_from_recipe(recipe, _bundle(b), data, progress=b.progress, notify=b.echo)
     if report.totals.kept == 0:
-        raise ProjectError(f"{data}: the judge kept no row ({report.totals.candidates} candidates), so SFT has "
+        raise EmptyResultError(f"{data}: the judge kept no row ({report.totals.candidates} candidates), so SFT has "
                            "nothing to train on", "lower [generate].threshold, raise samples, or use a stronger "
                            "generator; see candidates.jsonl")
     routed = _routed_prompts(data, b.out / "rl_prompts.jsonl")

@@ -6,11 +6,13 @@ writes `TEMPLATE` (every key documented, defaults shown); a missing table or key
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trainer.generation import GenerationConfig
 from trainer.judging import JudgeConfig
@@ -20,6 +22,7 @@ from trainer.training.errors import TrainingError
 PROJECT_FILE = "delib.toml"
 StageName = Literal["lint", "compile", "generate", "sft", "rl", "eval"]
 STAGES: tuple[StageName, ...] = ("lint", "compile", "generate", "sft", "rl", "eval")
+_LONG_NUMBER = re.compile(r"\d{4000,}")
 
 
 class ProjectError(TrainingError):
@@ -51,13 +54,14 @@ class GenerateSection(_Section):
     prompts: str = Field("prompts.jsonl", description="Prompt file (JSONL, CSV, parquet) or dataset folder.")
     prompt_column: str = "prompt"
     category_column: str | None = None
-    limit: int | None = Field(None, ge=0)
+    limit: int | None = Field(None, ge=1)
     samples: int = Field(4, ge=1)
     judge_runs: int = Field(3, ge=1)
     threshold: float = Field(4.0, ge=1.0, le=5.0)
     temperature: float = Field(0.8, ge=0.0)
     max_new_tokens: int = Field(512, ge=1)
-    judge_tokens: int = Field(256, ge=1)
+    verdict_tokens: int = Field(256, ge=1, validation_alias=AliasChoices("verdict_tokens", "judge_tokens"),
+                                description="Token limit of each judge verdict (`judge_tokens`: its old name).")
     seed: int | None = 0
     batch_size: int = Field(8, ge=1)
     judge_malformed: bool = False
@@ -74,7 +78,7 @@ class GenerateSection(_Section):
     def config(self) -> GenerationConfig:
         return GenerationConfig(samples=self.samples, threshold=self.threshold, temperature=self.temperature,
                                 max_new_tokens=self.max_new_tokens, seed=self.seed, batch_size=self.batch_size,
-                                judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.judge_tokens),
+                                judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.verdict_tokens),
                                 judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised,
                                 guided=self.guided, label_aware=self.label_aware, cite_rules=self.cite_rules,
                                 reasoning_tokens=self.reasoning_tokens, short_answers=self.short_answers,
@@ -100,6 +104,18 @@ class RLSection(RLStageConfig):
 
     prompts: str | None = Field(None, description="RL prompts (JSONL with category); default: the generation "
                                                   "prompts with the categories generation routed them to.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _verdict_tokens(cls, data: Any) -> Any:
+        """`[rl.rewards] verdict_tokens` is the reward settings' `judge_tokens` (its old name, still read)."""
+        rewards = data.get("rewards") if isinstance(data, dict) else None
+        if isinstance(rewards, dict) and "verdict_tokens" in rewards:
+            if "judge_tokens" in rewards:
+                raise ValueError("rewards: give verdict_tokens or judge_tokens (its old name), not both")
+            rewards = {("judge_tokens" if k == "verdict_tokens" else k): v for k, v in rewards.items()}
+            data = {**data, "rewards": rewards}
+        return data
 
     def config(self, model: str, judge: str) -> RLStageConfig:
         fields = self.model_dump(exclude={"prompts", "model"})
@@ -134,18 +150,62 @@ class Project(_Section):
         return [str(self.path(p)) for p in self.spec.paths]
 
 
+MAX_NESTING = 32
+"""Arrays and inline tables nested deeper than this are refused (the template nests two deep)."""
+_SYNTAX_HINT = "fix the syntax (see `delib init` for a template)"
+
+
+def _line_where(text: str, found: Callable[[str, int], bool]) -> str:
+    """`:LINE` of the first line for which `found(line, depth)` holds (`depth`: the count of `[` and `{`
+    opened before the line, strings not told apart), or "" when none does."""
+    depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if found(line, depth):
+            return f":{number}"
+        depth += line.count("[") + line.count("{") - line.count("]") - line.count("}")
+    return ""
+
+
+def _parse_toml(file: Path, text: str) -> dict[str, Any]:
+    """The TOML document; raises `ProjectError` naming the file (and the line where it can tell)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"\(at line (\d+),", str(exc))
+        raise ProjectError(f"{file}{':' + line[1] if line else ''}: invalid TOML: {exc}", _SYNTAX_HINT) from exc
+    except RecursionError:
+        where = _line_where(text, lambda line, depth: depth + line.count("[") + line.count("{") > MAX_NESTING)
+        raise ProjectError(f"{file}{where}: arrays or tables nested too deeply", _SYNTAX_HINT) from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+        where = _line_where(text, lambda line, depth: _LONG_NUMBER.search(line) is not None)
+        raise ProjectError(f"{file}{where}: a number too long to read", "write a number of sensible size") from None
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and tables nest in a TOML value (iteratively: any depth is fine)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def load_project(path: str | Path) -> Project:
     """The project at `path` (a `delib.toml` or the folder holding one). Raises `ProjectError`."""
     file = Path(path)
     file = file / PROJECT_FILE if file.is_dir() else file
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        text = file.read_bytes().decode("utf-8-sig")  # a byte-order mark is fine, as in prompt files
     except FileNotFoundError:
         raise ProjectError(f"{file}: no project file", "create one with `delib init`") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{file}: cannot read the project file: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"{file}: invalid TOML: {exc}", "fix the syntax (see `delib init` for a template)") from exc
+    data = _parse_toml(file, text)
+    if _nesting(data) > MAX_NESTING:
+        where = _line_where(text, lambda line, depth: depth + line.count("[") + line.count("{") > MAX_NESTING)
+        raise ProjectError(f"{file}{where}: arrays or tables nested too deeply", _SYNTAX_HINT)
     try:
         return Project(root=file.parent.resolve(), **data)
     except ValidationError as exc:
@@ -184,7 +244,7 @@ judge_runs = 3
 threshold = 4.0               # keep candidates the judge scores >= this (1..5)
 temperature = 0.8
 max_new_tokens = 512
-judge_tokens = 256            # token limit of each judge verdict
+verdict_tokens = 256          # token limit of each judge verdict
 seed = 0
 batch_size = 8
 guided = false                # write the format step by step (for models too small to follow it unaided)
@@ -218,7 +278,7 @@ num_generations = 4
 max_completion_length = 512
 save_steps = 50
 # [rl.rewards]                # judge defaults to [backends].judge
-# judge_tokens = 256          # token limit of each verdict
+# verdict_tokens = 256        # token limit of each verdict
 # w_judge = 1.0
 # w_format = 0.2
 # w_cite = 0.2

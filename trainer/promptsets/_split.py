@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from trainer.generation._worklog import write_atomic
+from spec_lang.atomic import write_atomic
 
 Split = Literal["train", "eval"]
 SPLITS: tuple[Split, ...] = ("train", "eval")
@@ -29,7 +29,7 @@ def split_of(text: str, eval_share: float = 0.3, salt: str = SALT) -> Split:
 
 
 def write_rows(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Write rows as JSONL, atomically; returns the count. Raises `WorkLogError` when it cannot write."""
+    """Write rows as JSONL, atomically; returns the count. Raises `OutputError` when it cannot write."""
     lines = [json.dumps(dict(r), ensure_ascii=False) + "\n" for r in rows]
     write_atomic(Path(path), "".join(lines))
     return len(lines)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trainer.generation._worklog import write_atomic
+from spec_lang.atomic import write_atomic
 from trainer.retrain._impact import CategoryChange
 
 REPORT_JSON = "retrain.json"

@@ -23,6 +23,7 @@ from trainer.training.errors import (
     PreflightError,
     RunStateError,
     TrainingError,
+    TrainingFailedError,
 )
 from trainer.training.manifest import RunManifest, TemplateRecord, read_manifest
 from trainer.training.models import ModelSource, resolve_model
@@ -58,6 +59,7 @@ __all__ = [
     "TemplateChoice",
     "TemplateRecord",
     "TrainingError",
+    "TrainingFailedError",
     "VLLMSettings",
     "choose_chat_template",
     "final_model_of",

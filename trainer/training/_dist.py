@@ -18,3 +18,10 @@ def wait_for_everyone() -> None:
     from accelerate import PartialState
 
     PartialState().wait_for_everyone()
+
+
+def num_processes() -> int:
+    """How many processes the launch started (1 without a launcher)."""
+    from accelerate import PartialState
+
+    return int(PartialState().num_processes)

@@ -14,15 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from trainer.training._dist import is_main_process, wait_for_everyone
+from spec_lang.errors import DelibError
+from trainer.training._dist import is_main_process, num_processes, wait_for_everyone
 from trainer.training.chat_templates import TemplateChoice
 from trainer.training.configs import RLStageConfig, SFTStageConfig
 from trainer.training.data import DataSource
+from trainer.training.errors import TrainingFailedError
 from trainer.training.manifest import RunKind, RunManifest, TemplateRecord, library_versions, now, write_manifest
 from trainer.training.models import ModelSource
-from trainer.training.runs import RunLayout, RunPlan, clear_outputs
+from trainer.training.runs import RunLayout, RunPlan, clear_outputs, remove_stale
 
 _PARTIAL = ".final-partial"
+
+
+class _NothingToTrain(Exception):
+    """The run resumed from a checkpoint of its last step: the weights and state are loaded, no step is left."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ def prepare_folder(layout: RunLayout, plan: RunPlan) -> None:
         if plan.action == "start":
             clear_outputs(layout)
         shutil.rmtree(layout.root / _PARTIAL, ignore_errors=True)
+        remove_stale(layout)
     wait_for_everyone()
 
 
@@ -70,11 +77,23 @@ def _manifest_callback_class() -> type:
     from transformers import TrainerCallback
 
     class ManifestCallback(TrainerCallback):
-        """Records each new checkpoint in the manifest, so an interrupted run says where it can resume."""
+        """Records each new checkpoint in the manifest, so an interrupted run says where it can resume.
+
+        It also logs at every checkpoint and at the last step (transformers logs before it saves), so the
+        log history saved with each checkpoint holds the loss of every step so far, averaged over all
+        processes: `summarize_metrics` computes the run's loss from it, resumed or not."""
 
         def __init__(self, layout: RunLayout, manifest: RunManifest) -> None:
             self.layout = layout
             self.manifest = manifest
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.global_step >= state.max_steps > 0:  # resumed from the last step: a kill while saving final/
+                raise _NothingToTrain  # (transformers would train one step more than max_steps)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if control.should_save or state.global_step >= state.max_steps:
+                control.should_log = True
 
         def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
@@ -89,14 +108,18 @@ def execute(layout: RunLayout, plan: RunPlan, manifest: RunManifest, trainer: An
     """Train (resuming from `plan.checkpoint`), save `final/`, and return the completed manifest.
 
     On any exception, KeyboardInterrupt included, the manifest is marked `failed` with the reason and
-    the exception propagates; rerunning the command resumes from the newest checkpoint.
+    the exception propagates, a failure inside TRL or torch (`RuntimeError`, `ValueError`, `OSError`) as
+    `TrainingFailedError`; rerunning the command resumes from the newest checkpoint.
     """
     callback = _manifest_callback_class()(layout, manifest)
     trainer.add_callback(callback)
     if is_main_process():
         write_manifest(layout.manifest, manifest)
     try:
-        output = trainer.train(resume_from_checkpoint=str(plan.checkpoint) if plan.checkpoint else None)
+        try:
+            output = trainer.train(resume_from_checkpoint=str(plan.checkpoint) if plan.checkpoint else None).metrics
+        except _NothingToTrain:
+            output = {}
         final_format = save_final(trainer, layout, lora=lora, base=Path(manifest.base_model.path))
     except BaseException as exc:
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
@@ -104,8 +127,12 @@ def execute(layout: RunLayout, plan: RunPlan, manifest: RunManifest, trainer: An
         failed: RunManifest = callback.manifest.model_copy(update=update)
         if is_main_process():
             write_manifest(layout.manifest, failed)
+        if isinstance(exc, (RuntimeError, ValueError, OSError)) and not isinstance(exc, DelibError):
+            raise TrainingFailedError(f"training failed: {reason}", "the run manifest records the failure; fix the "
+                                      "cause and rerun the same command to resume from the last checkpoint") from exc
         raise
-    metrics = summarize_metrics(trainer.state.log_history, output.metrics, trainer.state.global_step)
+    metrics = summarize_metrics(trainer.state.log_history, output, trainer.state.global_step) | {
+        "processes": float(num_processes())}
     stamp = now()
     done: RunManifest = callback.manifest.model_copy(update={
         "status": "completed", "completed_at": stamp, "updated_at": stamp, "error": None, "metrics": metrics,
@@ -150,16 +177,37 @@ def _merge_adapter(adapter: Path, base: Path, out: Path) -> None:
     AutoTokenizer.from_pretrained(adapter, local_files_only=True).save_pretrained(out)
 
 
+def run_loss(log_history: Sequence[Mapping[str, Any]]) -> float | None:
+    """The mean loss over every logged step of the run: each logged `loss` (the mean since the previous log,
+    over all processes) weighted by the steps it covers. A resumed run's history starts with the one its
+    checkpoint saved, so this covers the steps before the resume too. None when no loss was logged."""
+    total, last = 0.0, 0
+    for entry in log_history:
+        step = entry.get("step")
+        if _number(entry.get("loss")) and isinstance(step, int) and step > last:
+            total += float(entry["loss"]) * (step - last)
+            last = step
+    return total / last if last else None
+
+
 def summarize_metrics(log_history: Sequence[Mapping[str, Any]], train_metrics: Mapping[str, Any],
                       global_step: int) -> dict[str, float]:
-    """`train_loss` (TRL's run average), `final_loss` (the last logged loss), `global_step`, and the run mean
-    of every logged reward (`reward`, `rewards/<f>/mean`, `rewards_by_category/<c>/<f>`)."""
+    """`train_loss` (the mean over all steps, `run_loss`; TRL's average of this session's steps when nothing
+    was logged), `final_loss` (the last logged loss), `num_tokens` (tokens trained on, all processes),
+    `global_step`, and the run mean of every logged reward (`reward`, `rewards/<f>/mean`,
+    `rewards_by_category/<c>/<f>`). Logged values are already gathered over the processes by TRL."""
     metrics: dict[str, float] = {"global_step": float(global_step)}
-    if _number(train_metrics.get("train_loss")):
+    loss = run_loss(log_history)
+    if loss is not None:
+        metrics["train_loss"] = loss
+    elif _number(train_metrics.get("train_loss")):
         metrics["train_loss"] = float(train_metrics["train_loss"])
     losses = [entry["loss"] for entry in log_history if _number(entry.get("loss"))]
     if losses:
         metrics["final_loss"] = float(losses[-1])
+    tokens = [entry["num_tokens"] for entry in log_history if _number(entry.get("num_tokens"))]
+    if tokens:
+        metrics["num_tokens"] = float(tokens[-1])
     sums: dict[str, list[float]] = {}
     for entry in log_history:
         for key, value in entry.items():

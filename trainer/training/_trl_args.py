@@ -150,6 +150,9 @@ def _common(config: SFTStageConfig | RLStageConfig, checkpoints: Path) -> dict[s
         "save_total_limit": 2,
         "report_to": "none",
         "dataloader_pin_memory": torch.cuda.is_available(),
+        # Without an accelerator, say so: launched processes (torchrun, `accelerate launch --multi_gpu`) then
+        # join one gloo group on the CPU instead of each training alone and writing the same run folder.
+        "use_cpu": torch.accelerator.current_accelerator() is None,
     }
 
 

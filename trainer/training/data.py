@@ -15,7 +15,6 @@ the model as they are, with no system prompt, as the deployed model sees them.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,11 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compiler.prompt_files import PromptFileError, read_prompt_file
+from compiler.prompt_files import PromptFileError, RowError, json_value, read_prompt_file
 from trainer.training.errors import DataError
 
 DATASET_DIR = "dataset"
 DATA_JSONL = "data.jsonl"
+WRITING_MARKER = ".work/outputs.writing"
+"""Present while `delib generate` moves its outputs into place (`trainer.generation._outputs`): a folder
+that has it holds a torn set (a run was killed mid-write) and is not read."""
 TRAIN_SPLIT = "train"
 REVISION_COLUMNS = ("spec_revision", "revision")
 """Columns that may carry the spec revision a row was generated from (first found wins)."""
@@ -54,6 +56,9 @@ def load_sft_data(folder: str | Path) -> tuple[Any, DataSource]:
     root = Path(folder).expanduser()
     if not root.exists():
         raise DataError(f"{root}: no such folder", "pass the output folder of `delib generate` (DIR with data.jsonl)")
+    if (root / WRITING_MARKER).exists():
+        raise DataError(f"{root}: the outputs of `delib generate` are incomplete (it was stopped while writing "
+                        "them)", "rerun the same `delib generate` command: it reuses its work log and writes them")
     if (root / DATASET_DIR).is_dir():
         dataset, fmt, fingerprint = _from_disk(root / DATASET_DIR)
     elif (root / DATA_JSONL).is_file() or root.is_file():
@@ -98,29 +103,55 @@ def _from_disk(path: Path) -> tuple[Any, str, str]:
 
 
 def _from_jsonl(path: Path) -> Any:
+    import pyarrow as pa
     from datasets import Dataset
 
-    return Dataset.from_list(read_jsonl(path))
+    numbered = _numbered_rows(path)
+    if all("prompt" in row and "completion" in row for _, row in numbered):  # else: the column check says so
+        bad = [(n, p) for n, row in numbered if (p := _row_problem(row["prompt"], row["completion"]))]
+        if bad:
+            more = f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
+            raise DataError(f"{path}:{bad[0][0]}: {bad[0][1]}{more}", "each row needs `prompt` (user messages) and "
+                            "`completion` (one assistant message), as `delib generate` writes them")
+    try:
+        return Dataset.from_list([row for _, row in numbered])
+    except (pa.ArrowException, ValueError, TypeError) as exc:  # a column holds values of different types
+        found = ((n, _row_problem(r.get("prompt"), r.get("completion"))) for n, r in numbered)
+        line, problem = next(((n, p) for n, p in found if p), (None, None))
+        where = f"{path}:{line}" if line is not None else str(path)
+        problem = problem or f"rows disagree on the type of a column ({exc})"
+        raise DataError(f"{where}: {problem}", "each row needs `prompt` (user messages) and `completion` (one "
+                        "assistant message), as `delib generate` writes them") from None
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSONL file (blank lines skipped); `DataError` names the bad line."""
-    rows: list[dict[str, Any]] = []
+    return [row for _, row in _numbered_rows(path)]
+
+
+def _numbered_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """`(line, object)` of every row of a JSONL file (UTF-8, a byte-order mark is fine, lines end at \\n)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read it: {exc.strerror or exc}", "check the path") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start})", "re-save it as UTF-8") from None
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        if not raw.strip():
             continue
         try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON: {exc}", "write one JSON object per line") from exc
+            row = json_value(raw)
+        except RowError as exc:
+            raise DataError(f"{path}:{number}: not valid JSON: {exc}", "write one JSON object per line") from None
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}",
                             "write one JSON object per line")
-        rows.append(row)
+        rows.append((number, row))
     return rows
 
 
@@ -133,13 +164,17 @@ def _file_hash(path: Path) -> str:
 
 
 def _shape_problems(prompts: Sequence[Any], completions: Sequence[Any]) -> list[str]:
-    problems = []
-    for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True)):
-        if not _messages(prompt) or prompt[-1].get("role") != "user":
-            problems.append(f"row {i}: `prompt` is not a list of messages ending with a user message")
-        elif not _messages(completion) or len(completion) != 1 or completion[0].get("role") != "assistant":
-            problems.append(f"row {i}: `completion` is not one assistant message")
-    return problems
+    return [f"row {i}: {problem}" for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
+            if (problem := _row_problem(prompt, completion))]
+
+
+def _row_problem(prompt: Any, completion: Any) -> str | None:
+    """What is wrong with one row's `prompt` and `completion`, or None."""
+    if not _messages(prompt) or prompt[-1].get("role") != "user":
+        return "`prompt` is not a list of messages ending with a user message"
+    if not _messages(completion) or len(completion) != 1 or completion[0].get("role") != "assistant":
+        return "`completion` is not one assistant message"
+    return None
 
 
 def _messages(value: Any) -> bool:

@@ -1,26 +1,25 @@
 """Errors raised by `trainer.training`. Each says what went wrong, where, and what to do (`hint`).
 
-    TrainingError               base class: the CLI prints `str(error)` (message, then the hint) and exits 2
+    TrainingError               base class (a `spec_lang.errors.DelibError`): the CLI prints `str(error)`
+     │                          (message, then the hint) and exits 2
      ├── DataError              the dataset or prompts file is missing, empty or malformed
      ├── ModelSourceError       `--model` names no model this machine can load
      ├── OverrideError          a `--trl-arg key=value` names no TRL field, or its value does not parse
      ├── PreflightError         the rendered training sample fails a check (reasoning not trained, system prompt)
-     └── RunStateError          the run folder holds another run, or its manifest is corrupt
+     ├── RunStateError          the run folder holds another run, or its manifest is corrupt
+     └── TrainingFailedError    training started and failed inside TRL or torch (exit 1: rerun to resume)
 
-Failures inside TRL's training loop are not wrapped: the run's manifest records them as `failed`
-and the original exception propagates (the CLI turns it into one line).
+A failure inside TRL's training loop (out of memory, a NaN check, a full disk) is recorded in the run's
+manifest as `failed` and raised as `TrainingFailedError` from the original exception.
 """
 
 from __future__ import annotations
 
+from spec_lang.errors import DelibError
 
-class TrainingError(Exception):
+
+class TrainingError(DelibError):
     """A training run cannot start or go on as asked."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.message = message
-        self.hint = hint
 
 
 class DataError(TrainingError):
@@ -41,3 +40,9 @@ class PreflightError(TrainingError):
 
 class RunStateError(TrainingError):
     """The run folder cannot be used: another run lives there, or its manifest cannot be read."""
+
+
+class TrainingFailedError(TrainingError):
+    """Training started and failed (the run's manifest says why); rerunning resumes from the last checkpoint."""
+
+    exit_code = 1

@@ -1,6 +1,6 @@
 """The run manifest, `RUN/run.json`: what a training run was made from, how far it got, what it produced.
 
-Written atomically (a temporary file, then `os.replace`) when the run starts, at every checkpoint,
+Written atomically (`spec_lang.atomic.write_atomic`) when the run starts, at every checkpoint,
 and when it completes or fails, so an interrupted run always leaves a readable manifest behind.
 
     {"format": "delib-run/1", "kind": "sft", "status": "completed",
@@ -15,13 +15,14 @@ and when it completes or fails, so an interrupted run always leaves a readable m
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from spec_lang.atomic import write_atomic
+from spec_lang.errors import OutputError
 from trainer.training.configs import RLStageConfig, SFTStageConfig
 from trainer.training.data import DataSource
 from trainer.training.errors import RunStateError
@@ -93,14 +94,10 @@ def read_manifest(path: Path) -> RunManifest | None:
 
 def write_manifest(path: Path, manifest: RunManifest) -> None:
     """Write `manifest` to `path` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RunStateError(f"{path}: cannot write the run manifest: {exc.strerror or exc}",
+        write_atomic(path, manifest.model_dump_json(indent=2) + "\n")
+    except OutputError as exc:
+        raise RunStateError(f"{path}: cannot write the run manifest: {exc.reason}",
                             "check the run folder is writable and the disk has space") from exc
 
 

@@ -107,17 +107,14 @@ def _rewards(settings: RewardSettings, bundle: Any, judge: AnswerJudge | None,
 
 
 def _open_judge(settings: RewardSettings, bundle: Any, on_exit: Callable[[Callable[[], None]], Any]) -> AnswerJudge:
-    from trainer.backends import BackendError, open_backend
-    from trainer.judging import Judge, JudgeConfig, PanelJudge
+    from trainer.backends import BackendError
+    from trainer.judging import JudgeConfig, JudgeError, open_judge
 
     config = JudgeConfig(runs=settings.judge_runs, show_reasoning=False, max_new_tokens=settings.judge_tokens)
-    if settings.panel and not settings.panel_llm:
-        return PanelJudge(None, config=config)
     try:
-        backend = open_backend(settings.judge)
-    except BackendError as exc:
+        return open_judge(settings.judge, bundle, config, panel=settings.panel, panel_llm=settings.panel_llm,
+                          opened=lambda backend: on_exit(backend.close))
+    except (BackendError, JudgeError) as exc:
         raise TrainingError(f"--judge {settings.judge!r}: {exc}",
-                            "pass a backend spec such as `embedded` or `openai:http://HOST:PORT/v1#MODEL`") from exc
-    on_exit(backend.close)
-    judge = Judge(backend, bundle, config)
-    return PanelJudge(judge) if settings.panel else judge
+                            "pass a model address such as `embedded` or `openai:http://HOST:PORT/v1#MODEL`, "
+                            "or `rm:RUN` for a reward model (`delib train judge`)") from exc

@@ -7,8 +7,9 @@
     RUN/bundle/             RL runs: a copy of the bundle whose judge rewarded it (with its spec snapshot)
 
 Rerunning the same command on an interrupted or failed run resumes from its newest complete
-checkpoint; on a completed run it does nothing (unless `force`, which starts over). A run folder is
-tied to its data and base model: rerunning with other data or another model is refused.
+checkpoint (incomplete ones, cut off by a kill, are removed: `remove_stale`); on a completed run it does
+nothing (unless `force`, which starts over). A run folder is tied to its data and base model: rerunning
+with other data or another model is refused.
 """
 
 from __future__ import annotations
@@ -117,6 +118,19 @@ def plan_run(layout: RunLayout, kind: RunKind, *, data_fingerprint: str, model_p
                             "or pass --force to start over")
     checkpoint = last_checkpoint(layout.checkpoints)
     return RunPlan("resume", previous, checkpoint) if checkpoint else RunPlan("start", previous)
+
+
+def remove_stale(layout: RunLayout) -> list[Path]:
+    """Remove what a killed run left: checkpoint folders without their completion mark (a save cut off) and
+    temporary copies of the manifest. Returns what was removed. Only the main process calls it."""
+    partial = [p for p in layout.checkpoints.iterdir() if _CHECKPOINT.match(p.name) and p.is_dir()
+               and not (p / _COMPLETE_MARK).is_file()] if layout.checkpoints.is_dir() else []
+    temporaries = list(layout.root.glob(f".{MANIFEST}.*.tmp")) if layout.root.is_dir() else []
+    for folder in partial:
+        shutil.rmtree(folder, ignore_errors=True)
+    for file in temporaries:
+        file.unlink(missing_ok=True)
+    return partial + temporaries
 
 
 def clear_outputs(layout: RunLayout) -> None:

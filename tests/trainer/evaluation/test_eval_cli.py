@@ -136,6 +136,24 @@ def test_delib_eval_is_reproducible_and_prints_json(run: Run, backends: object, 
     assert printed[0]["comparison"] is None and printed[0]["n_prompts"] == 3
 
 
+def test_delib_eval_replaces_links_and_leaves_their_targets(run: Run, backends: object, bundle_dir: Path,
+                                                            tmp_path: Path) -> None:
+    """Each output is written to a temporary file and renamed over the old one: a link named like an
+    output is replaced by the output, and the file it pointed at is not overwritten."""
+    out, precious = tmp_path / "out", tmp_path / "precious.txt"
+    out.mkdir()
+    precious.write_text("keep me\n", encoding="utf-8")
+    for name in ("eval.json", "rows.jsonl", "report.html"):
+        (out / name).symlink_to(precious)
+    code, _, stderr = run("eval", "model-a", "-b", str(bundle_dir), "-p", str(_prompts(tmp_path / "p.jsonl")),
+                          "-o", str(out), "--judge", "judge-good")
+    assert code == 0, stderr
+    assert precious.read_text(encoding="utf-8") == "keep me\n"
+    assert not any((out / name).is_symlink() for name in ("eval.json", "rows.jsonl", "report.html"))
+    assert (out / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in out.iterdir()) == ["eval.json", "report.html", "rows.jsonl"]  # no temporary left
+
+
 def test_delib_eval_options(run: Run, backends: object, bundle_dir: Path, tmp_path: Path) -> None:
     code, stdout, stderr = run("eval", "model-b", "-b", str(bundle_dir), "-p", str(_prompts(tmp_path / "p.jsonl")),
                                "-o", str(tmp_path / "o"), "--judge", "judge-good", "--json", "--limit", "2",

@@ -138,3 +138,47 @@ def test_api_key_is_never_written(fake_openai_server: Make, fake_openai: ModuleT
     assert files and not [p for p in files if secret.encode() in p.read_bytes()]
     assert any("***" in (r["generation_error"] or "") for r in candidates(tmp_path))
     assert json.dumps(candidates(tmp_path)).count("invalid key ***") == 4  # error and reject reason, twice
+
+
+def judge_script(fake: ModuleType, verdict: Any) -> Any:
+    """Generations and score probabilities succeed (probabilities say 5); verdicts get `verdict`."""
+    return fake.by_kind(generate=fake.chat_reply(completion(answer="An answer"), completion_tokens=20),
+                        logprobs=fake.chat_reply("5", top_logprobs=[("5", -0.1), ("4", -2.4)]), verdict=verdict)
+
+
+@pytest.mark.parametrize("status", [500, 400])
+def test_failed_verdict_requests_never_keep_a_row(fake_openai_server: Make, fake_openai: ModuleType, tmp_path: Path,
+                                                  status: int) -> None:
+    server = fake_openai_server(judge_script(fake_openai, fake_openai.error_reply(status, "verdict down")))
+    report = run_generation(config(judge=JudgeConfig(runs=2)), tiny_bundle(), three_rows(), tmp_path,
+                            backend(server), backend(server, max_retries=1))
+    rows = candidates(tmp_path)
+    assert data(tmp_path) == [] and {r["status"] for r in rows} == {"error"}
+    assert report.errors == report.totals.candidates == 6 and report.totals.kept == 0
+    assert all(r["judge_score"] is None and f"HTTP {status}" in r["judge_unscored_reason"] for r in rows)
+    assert "| **total** | 3 | 0 | 6 | 0 | 0 | 6 |" in (tmp_path / "README.md").read_text()
+
+
+def test_one_failed_run_of_k_is_an_error_not_a_kept_row(fake_openai_server: Make, fake_openai: ModuleType,
+                                                        tmp_path: Path) -> None:
+    def verdict(request: Any) -> Any:  # seeded runs: run 2 (seed 1) of every request fails
+        ok = request.body["seed"] == 0
+        return fake_openai.chat_reply(verdict_json(5)) if ok else fake_openai.error_reply(400, "bad request")
+
+    server = fake_openai_server(judge_script(fake_openai, verdict))
+    report = run_generation(config(judge=JudgeConfig(runs=2, seed=0, use_choice_probs=False)), tiny_bundle(),
+                            three_rows(), tmp_path, backend(server), backend(server, max_retries=0))
+    rows = candidates(tmp_path)
+    assert data(tmp_path) == [] and report.errors == 6 and {r["status"] for r in rows} == {"error"}
+    assert all("HTTP 400" in r["reject_reason"] for r in rows)
+
+
+def test_a_verdict_that_is_not_json_is_unscored_even_with_probabilities(fake_openai_server: Make,
+                                                                       fake_openai: ModuleType,
+                                                                       tmp_path: Path) -> None:
+    server = fake_openai_server(judge_script(fake_openai, fake_openai.chat_reply("Looks fine to me, 5/5.")))
+    report = run_generation(config(judge=JudgeConfig(runs=1)), tiny_bundle(), three_rows(), tmp_path,
+                            backend(server), backend(server))
+    rows = candidates(tmp_path)
+    assert data(tmp_path) == [] and {r["status"] for r in rows} == {"unscored"} and report.totals.unscored == 6
+    assert all("run 1:" in r["reject_reason"] and r["judge_raw"] == ["Looks fine to me, 5/5."] for r in rows)

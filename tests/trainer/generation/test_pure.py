@@ -7,6 +7,9 @@ import pytest
 from trainer.generation import model_identity
 from trainer.generation._card import histogram
 from trainer.generation._keys import prompt_key, unit_key
+from trainer.generation._records import Candidate, Judgement, Sampling
+from trainer.generation._report import count
+from trainer.generation._select import select
 
 
 @pytest.mark.parametrize(("model_id", "identity"), [
@@ -47,3 +50,34 @@ def test_importing_the_packages_loads_no_heavy_library() -> None:
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _candidate(score: float | None, run_scores: tuple[float | None, ...], errors: tuple[str | None, ...] = (),
+               problems: tuple[str | None, ...] = ()) -> Candidate:
+    judgement = Judgement(key="j", model="judge", score=score, run_scores=run_scores,
+                          rationales=(None,) * len(run_scores), raw=("",) * len(run_scores),
+                          unscored_reason=None if score is not None else "no run scored", errors=errors,
+                          problems=problems, violated_rules=(), style=None)
+    return Candidate(key="u", prompt_key="p", prompt=({"role": "user", "content": "hi"},), source="t:1",
+                     category="weapons", retrieval_score=None, uncategorised=False, sample_index=0, spec_revision="r",
+                     category_hash="c", template_hash="t", system_prompt_hash="s", generator_model="g",
+                     sampling=Sampling(temperature=0.7, top_p=1.0, max_new_tokens=64, seed=None),
+                     completion="x", finish_reason="stop", generation_error=None, prompt_tokens=1,
+                     completion_tokens=1, well_formed=True, format_problems=(), decision=None, judgement=judgement)
+
+
+@pytest.mark.parametrize(("candidate", "status", "reason"), [
+    (_candidate(5.0, (5.0, 5.0)), "kept", None),
+    (_candidate(5.0, (5.0, None), errors=(None, "HTTP 500"), problems=(None, "backend error: HTTP 500")),
+     "error", "run 2: backend error: HTTP 500"),
+    (_candidate(1.0, (1.0, None), errors=(None, "HTTP 400"), problems=(None, "backend error: HTTP 400")),
+     "error", "run 2: backend error: HTTP 400"),
+    (_candidate(4.8, (4.8,), problems=("not JSON",)), "unscored", "run 1: not JSON"),
+    (_candidate(4.0, (None, 4.0), problems=("not JSON", None)), "unscored", "run 1: not JSON"),
+    (_candidate(None, (None,), problems=("not JSON",)), "unscored", "no run scored"),
+])
+def test_only_complete_judgements_are_kept_and_failures_are_errors(candidate: Candidate, status: str,
+                                                                   reason: str | None) -> None:
+    [outcome] = select([candidate], threshold=3.0)
+    assert (outcome.status, outcome.reason) == (status, reason)
+    assert count([outcome])["weapons"].model_dump()[{"error": "errors"}.get(status, status)] == 1

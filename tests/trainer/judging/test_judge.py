@@ -124,6 +124,19 @@ def test_backend_error_is_an_unscored_run_marked_as_failed() -> None:
     assert grade.unscored_reason is not None and "HTTP 500" in grade.unscored_reason
 
 
+def test_a_failed_verdict_request_is_unscored_even_when_the_probabilities_came_back() -> None:
+    failed = Generation(text="", prompt_tokens=0, completion_tokens=0, finish_reason="error", error="HTTP 500")
+    [grade] = judge(FakeBackend([failed, failed], probs={"5": 1.0}), runs=2).grade([request()])
+    assert grade.score is None and grade.run_scores == (None, None) and grade.backend_failed
+    assert grade.unscored_reason is not None and "HTTP 500" in grade.unscored_reason
+
+
+def test_a_run_scored_by_probabilities_keeps_why_its_verdict_was_unreadable() -> None:
+    [grade] = judge(FakeBackend(["not json", verdict_json(5)], probs={"5": 1.0}), runs=2).grade([request()])
+    assert grade.score == 5.0 and grade.run_problems[0] is not None and grade.run_problems[1] is None
+    assert not grade.complete
+
+
 def test_unknown_rule_ids_are_dropped_and_the_score_kept() -> None:
     backend = FakeBackend(verdict_json(1, "comply", ("weapons.r1", "made.up")))
     [grade] = judge(backend, runs=1, **NO_PROBS).grade([request()])

@@ -100,6 +100,12 @@ def test_init_writes_the_template_once(tmp_path: Path, delib_cli: Any) -> None:
     ("[spec\n", "invalid TOML"),
     ("[sft]\nmax_stepz = 3\n", "sft.max_stepz: Extra inputs are not permitted"),
     ("[build]\nstages = ['lint', 'deploy']\n", "build.stages.1: Input should be"),
+    ("x = 1\ny = = 2\n", "delib.toml:2: invalid TOML"),
+    ("\ufeff[sft]\nmax_stepz = 3\n", "sft.max_stepz: Extra inputs"),  # a byte-order mark is fine
+    ("x = " + "[" * 100_000 + "1" + "]" * 100_000 + "\n", "delib.toml:1: arrays or tables nested too deeply"),
+    ("x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "delib.toml:1: arrays or tables nested too deeply"),
+    ("[spec]\npaths = ['p']\ntokenizer = " + "[" * 40 + "]" * 40 + "\n", "delib.toml:3: arrays or tables nested"),
+    ("[generate]\nseed = 1" + "0" * 5000 + "\n", "delib.toml:2: a number too long to read"),
 ])
 def test_bad_project_files_exit_2(text: str, message: str, tmp_path: Path, delib_cli: Any) -> None:
     (tmp_path / "delib.toml").write_text(text)

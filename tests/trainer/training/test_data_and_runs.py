@@ -42,9 +42,9 @@ def test_sft_data_from_a_generation_folder(gen_dir: Path, tmp_path: Path) -> Non
 @pytest.mark.parametrize(("rows", "message"), [
     ([], "the dataset is empty"),
     ([{"prompt": "text", "completion": [{"role": "assistant", "content": "x"}]}],
-     "row 0: `prompt` is not a list of messages ending with a user message"),
+     "data.jsonl:1: `prompt` is not a list of messages ending with a user message"),  # path:line from JSONL
     ([{"prompt": [{"role": "user", "content": "q"}], "completion": [{"role": "user", "content": "x"}]}],
-     "row 0: `completion` is not one assistant message"),
+     "data.jsonl:1: `completion` is not one assistant message"),
     ([{"messages": [{"role": "user", "content": "q"}]}], "the dataset has no 'prompt' or 'completion' column"),
 ])
 def test_bad_sft_data(tmp_path: Path, rows: list[dict[str, object]], message: str) -> None:
@@ -163,6 +163,16 @@ def test_manifest_round_trip_and_corruption(tmp_path: Path) -> None:
     with pytest.raises(ModelSourceError, match="has not completed"):
         write_manifest(path, _manifest())
         resolve_model(str(tmp_path))
+
+
+def test_train_loss_is_the_mean_over_every_logged_step() -> None:
+    """Each logged loss covers the steps since the previous log; a resumed run's history starts with the one
+    its checkpoint saved, and TRL's own figure (this session's steps only: 0.0 when none was left) is ignored."""
+    history: list[dict[str, Any]] = [{"loss": 4.0, "step": 2, "num_tokens": 40.0}, {"loss": 1.0, "step": 3},
+                                     {"train_loss": 0.0, "step": 3}]
+    metrics = summarize_metrics(history, {"train_loss": 0.0}, 3)
+    assert (metrics["train_loss"], metrics["final_loss"], metrics["num_tokens"]) == (3.0, 1.0, 40.0)
+    assert summarize_metrics([{"train_loss": 2.5, "step": 1}], {"train_loss": 2.5}, 1)["train_loss"] == 2.5
 
 
 def test_summarize_metrics() -> None:

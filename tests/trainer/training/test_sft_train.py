@@ -186,3 +186,59 @@ def test_preflight_rejects_system_prompts_in_the_data(tiny_model_dir: Path, tmp_
     data = write_generation(tmp_path / "gen", rows, saved=False)
     with pytest.raises(PreflightError, match=r"rows 1: PF007 1 training prompt\(s\) have a system message"):
         train_sft(data, tmp_path / "run", tiny(tiny_model_dir, max_steps=1))
+
+
+def _own_train_loss() -> tuple[Any, list[float]]:
+    """A callback recording the `train_loss` transformers itself logs at the end of `train()`."""
+    from transformers import TrainerCallback
+
+    seen: list[float] = []
+
+    class Record(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            if logs and "train_loss" in logs:
+                seen.append(float(logs["train_loss"]))
+
+    return Record(), seen
+
+
+def test_train_loss_covers_every_step_after_a_kill_or_a_crash(gen_dir: Path, tiny_model_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorded train loss is the mean over all steps: after a kill while `final/` was written (the rerun
+    trains no step), and after a crash mid-run (the rerun trains the last step only). Partial checkpoints and
+    temporary manifests a kill left are removed."""
+    from transformers import TrainerCallback
+
+    config = tiny(tiny_model_dir, max_steps=3, save_steps=1)
+    record, own = _own_train_loss()
+    whole = train_sft(gen_dir, tmp_path / "whole", config, callbacks=[record]).manifest.metrics["train_loss"]
+    assert whole == pytest.approx(own[0], rel=1e-4)
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    killed_run = tmp_path / "killed"
+    with monkeypatch.context() as patch:
+        patch.setattr("trainer.training._lifecycle.save_final", killed)
+        with pytest.raises(KeyboardInterrupt):
+            train_sft(gen_dir, killed_run, config)
+    again = train_sft(gen_dir, killed_run, config)
+    assert again.action == "resumed" and again.manifest.metrics["train_loss"] == pytest.approx(whole, rel=1e-4)
+    assert again.manifest.metrics["global_step"] == 3  # no step past max_steps: the same model as uninterrupted
+    assert changed(parameters(load(tmp_path / "whole" / "final")), parameters(load(killed_run / "final"))) == []
+
+    class Crash(TrainerCallback):
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.global_step == 2:
+                raise KeyboardInterrupt
+
+    crashed = tmp_path / "crashed"
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(gen_dir, crashed, config, callbacks=[Crash()])
+    (crashed / "checkpoints" / "checkpoint-9").mkdir()
+    (crashed / "checkpoints" / "checkpoint-9" / "model.safetensors").write_bytes(b"half a model")
+    (crashed / ".run.json.x1y2.tmp").write_text("{")
+    resumed = train_sft(gen_dir, crashed, config)
+    assert resumed.manifest.resumed_from == (str(crashed / "checkpoints" / "checkpoint-2"),)
+    assert resumed.manifest.metrics["train_loss"] == pytest.approx(whole, rel=1e-3)
+    assert not (crashed / "checkpoints" / "checkpoint-9").exists() and not (crashed / ".run.json.x1y2.tmp").exists()

@@ -1,0 +1,127 @@
+"""`RewardModelJudge`: a reward model trained from a spec's own example pairs (`delib train judge`),
+usable wherever a judge is accepted, as the judge address `rm:RUN`.
+
+    judge = RewardModelJudge.open("runs/judge")       # a `delib train judge` run folder (or its final/)
+    [grade] = judge.grade([JudgeRequest(category="violence", prompt=(...), completion="...")])
+    grade.score        # 1 + 4 * sigmoid(reward): the model's preference, on the judge's 1..5 scale
+
+The reward model is a cross-encoder: a sequence-classification head reads the conversation (earlier
+turns, then the user's last turn) and the answer as one pair of segments and gives one reward. It sees the
+final answer only (what the RL reward and evaluation grade; the reasoning is not shown to it, whatever
+`show_reasoning` says), and no category: what it knows of the spec it learned from the spec's examples.
+It gives no style: a grade's `style` is the refusal detector's (`KeywordDetector`), as in the judge panel.
+Scores are deterministic (no sampling), so k runs are one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from compiler.format import parse_completion
+from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
+from trainer.judging.refusal import KeywordDetector, StyleDetector
+
+RM_PREFIX = "rm:"
+"""The judge address of a reward model: `rm:RUN` (a `delib train judge` run folder, or its `final/`)."""
+MAX_LENGTH = 256
+"""Tokens of one (conversation, answer) pair; the longer segment is cut first."""
+BATCH = 16
+
+
+def render_pair(prompt: Sequence[Mapping[str, str]] | Sequence[Message], answer: str) -> tuple[str, str]:
+    """The reward model's two input segments: the conversation (one `role: text` line per turn, system
+    turns left out) and the answer. Training and grading both render through here."""
+    turns = "\n".join(f"{m['role']}: {m['content'].strip()}" for m in prompt if m["role"] != "system")
+    return turns, answer.strip()
+
+
+def encode(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int = MAX_LENGTH) -> Any:
+    """Token ids and attention masks of `pairs` (lists, unpadded), as training and grading read them."""
+    return tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first",
+                     max_length=max_length, return_token_type_ids=False)
+
+
+def score_of(reward: float) -> float:
+    """A reward on the judge's 1..5 scale: 1 + 4 * sigmoid(reward)."""
+    return 1.0 + 4.0 / (1.0 + math.exp(-max(-50.0, min(50.0, reward))))
+
+
+def model_folder(path: str | Path) -> Path:
+    """The model folder of a reward-model run (`RUN/final`), or `path` itself when it holds the model.
+    Raises `JudgeError` when neither does."""
+    folder = Path(path).expanduser()
+    for candidate in (folder / "final", folder):
+        if (candidate / "config.json").is_file():
+            return candidate
+    raise JudgeError(f"rm:{path}: no reward model there (neither final/config.json nor config.json); "
+                     "train one with `delib train judge SPEC -o RUN`, then pass --judge rm:RUN")
+
+
+def _answer(completion: str) -> str:
+    parsed = parse_completion(completion)
+    return parsed.answer if parsed.answer or "<answer>" in completion.lower() else completion
+
+
+class RewardModelJudge:
+    """A trained reward model grading like `Judge` (see the module docstring); `open` loads one."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str, config: JudgeConfig | None = None,
+                 detector: StyleDetector | None = None) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.config = (config or JudgeConfig()).model_copy(update={"runs": 1})
+        self.detector = detector or KeywordDetector()
+        self._usage = JudgeUsage()
+
+    @classmethod
+    def open(cls, path: str | Path, config: JudgeConfig | None = None) -> RewardModelJudge:
+        """The reward model of a `delib train judge` run folder (or of its `final/`); `JudgeError` when
+        there is none."""
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        folder = model_folder(path)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise JudgeError(f"rm:{path}: cannot load the reward model: {exc}") from exc
+        return cls(model, tokenizer, str(folder), config)
+
+    @property
+    def model_id(self) -> str:
+        return f"{RM_PREFIX}{self.name}"
+
+    @property
+    def usage(self) -> JudgeUsage:
+        return self._usage
+
+    def rewards(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """The raw reward of each (conversation, answer) pair (`render_pair`), in batches."""
+        import torch
+
+        out: list[float] = []
+        for start in range(0, len(pairs), BATCH):
+            chunk = encode(self.tokenizer, pairs[start:start + BATCH])
+            batch = self.tokenizer.pad(chunk, return_tensors="pt")
+            with torch.no_grad():
+                logits = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            out.extend(float(x) for x in logits[:, 0])
+        self._usage = self._usage.model_copy(update={"calls": self._usage.calls + 1,
+                                                     "verdicts": self._usage.verdicts + len(pairs)})
+        return out
+
+    def grade(self, requests: Sequence[JudgeRequest]) -> list[Grade]:
+        """One grade per request, in order: the reward model's score, the detector's style."""
+        if not requests:
+            return []
+        answers = [_answer(r.completion) for r in requests]
+        rewards = self.rewards([render_pair(r.prompt, a) for r, a in zip(requests, answers, strict=True)])
+        styles = self.detector.detect(answers)
+        return [Grade(score=score_of(reward), unscored_reason=None, run_scores=(score_of(reward),), verdicts=(None,),
+                      raw=(f"reward {reward:.4f}",), style=style, violated_rules=(), rationale=None,
+                      run_errors=(None,))
+                for reward, style in zip(rewards, styles, strict=True)]
