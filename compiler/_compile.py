@@ -15,7 +15,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler import format as fmt
 from compiler._manifest import (
     COUNTED,
     FILES,
@@ -35,18 +34,21 @@ from compiler._tokens import TokenCounter, resolve_counter
 from compiler.bundle import Bundle, WriteReport, read_bundle, spec_snapshot, write_bundle
 from compiler.errors import BundleError, CompileError
 from compiler.prompts import category_context, render_system_prompt
+from compiler.reasoning import TAGS, ReasoningFormat
 from compiler.rubrics import render_rubric, rubric_schema
 from spec_lang.ids import id_problem
 from spec_lang.model import Spec
 from spec_lang.versions import SpecHashes, digest
 
 
-def render_category(spec: Spec, category_id: str, templates: TemplateSet) -> dict[str, str]:
-    """File name -> text for one category."""
+def render_category(spec: Spec, category_id: str, templates: TemplateSet,
+                    reasoning: ReasoningFormat = TAGS) -> dict[str, str]:
+    """File name -> text for one category; its system prompt asks for the reasoning format `reasoning` (the
+    rubrics are the same in every format: the judge is shown the reasoning and the answer as tags)."""
     base = category_context(spec, category_id)
     schema = rubric_schema(spec, category_id, base)
     return {
-        SYSTEM_PROMPT: render_system_prompt(spec, category_id, templates, base),
+        SYSTEM_PROMPT: render_system_prompt(spec, category_id, templates, base, reasoning),
         RUBRIC: render_rubric(spec, category_id, True, templates, base),
         RUBRIC_ANSWER_ONLY: render_rubric(spec, category_id, False, templates, base),
         SCHEMA: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
@@ -77,9 +79,11 @@ def _check_unique(specs: Sequence[Spec]) -> None:
 
 
 def _reusable(previous: Bundle | None, templates: TemplateSet, spec_id: str, category_id: str,
-              content_hash: str) -> CategoryEntry | None:
+              content_hash: str, reasoning: ReasoningFormat) -> CategoryEntry | None:
     """The previous bundle's entry for this category when its files can be reused as they are."""
     if previous is None or previous.manifest.format_version != FORMAT_VERSION:
+        return None
+    if previous.manifest.completion_format != reasoning.completion_format:
         return None
     if previous.manifest.templates != templates.hashes:
         return None
@@ -97,8 +101,10 @@ def _spec_entry(spec: Spec, hashes: SpecHashes) -> SpecEntry:
 
 
 def compile_specs(specs: Sequence[Spec], *, templates: TemplateSet | None = None,
-                  counter: TokenCounter | None = None, previous: Bundle | None = None) -> Bundle:
-    """Compile specs (lint-clean ones: the caller checks diagnostics) into one bundle.
+                  counter: TokenCounter | None = None, previous: Bundle | None = None,
+                  reasoning: ReasoningFormat = TAGS) -> Bundle:
+    """Compile specs (lint-clean ones: the caller checks diagnostics) into one bundle whose system prompts ask
+    for the reasoning format `reasoning` (`compiler.reasoning`; recorded as the manifest's completion format).
 
     `templates` defaults to the built-in set; `counter` to the embedded SmolLM2 tokenizer (loaded only
     if a count is needed); `previous`, an earlier bundle, lets unchanged categories skip rendering.
@@ -115,9 +121,9 @@ def compile_specs(specs: Sequence[Spec], *, templates: TemplateSet | None = None
     hashes = [SpecHashes(spec) for spec in specs]
     for spec, spec_hashes in zip(specs, hashes, strict=True):
         for category_id, content_hash in spec_hashes.categories.items():
-            old = _reusable(previous, templates, spec.meta.id, category_id, content_hash)
+            old = _reusable(previous, templates, spec.meta.id, category_id, content_hash, reasoning)
             files = previous.texts[category_id] if old is not None and previous is not None else \
-                render_category(spec, category_id, templates)
+                render_category(spec, category_id, templates, reasoning)
             tokens = old.tokens if old is not None and same_tokenizer else \
                 {name: counter.count(files[name]) for name in COUNTED}
             entries.append(CategoryEntry(
@@ -127,20 +133,21 @@ def compile_specs(specs: Sequence[Spec], *, templates: TemplateSet | None = None
     spec_entries = tuple(_spec_entry(s, h) for s, h in zip(specs, hashes, strict=True))
     revision = spec_entries[0].revision if len(spec_entries) == 1 else \
         digest([(s.id, s.revision) for s in spec_entries])
-    manifest = Manifest(format_version=FORMAT_VERSION, completion_format=fmt.COMPLETION_FORMAT, tool=tool_version(),
-                        revision=revision, specs=spec_entries, templates=dict(templates.hashes),
+    manifest = Manifest(format_version=FORMAT_VERSION, completion_format=reasoning.completion_format,
+                        tool=tool_version(), revision=revision, specs=spec_entries, templates=dict(templates.hashes),
                         tokenizer=counter.info, categories=tuple(entries))
     return Bundle(manifest=manifest, texts=texts, sources={s.meta.id: spec_snapshot(s) for s in specs})
 
 
 def compile_spec(spec: Spec, *, templates: TemplateSet | None = None, counter: TokenCounter | None = None,
-                 previous: Bundle | None = None) -> Bundle:
+                 previous: Bundle | None = None, reasoning: ReasoningFormat = TAGS) -> Bundle:
     """Compile one spec into a bundle (see `compile_specs`)."""
-    return compile_specs([spec], templates=templates, counter=counter, previous=previous)
+    return compile_specs([spec], templates=templates, counter=counter, previous=previous, reasoning=reasoning)
 
 
 def build_bundle(specs: Sequence[Spec], path: str | Path, *, templates: TemplateSet | None = None,
-                 counter: TokenCounter | None = None, force: bool = False) -> tuple[Bundle, WriteReport]:
+                 counter: TokenCounter | None = None, force: bool = False,
+                 reasoning: ReasoningFormat = TAGS) -> tuple[Bundle, WriteReport]:
     """Compile into the bundle folder `path`, incrementally: the bundle already there (unless `force`)
     provides the categories that did not change, and only files whose bytes change are written."""
     previous: Bundle | None = None
@@ -149,5 +156,5 @@ def build_bundle(specs: Sequence[Spec], path: str | Path, *, templates: Template
             previous, _ = read_bundle(path)
         except BundleError:
             previous = None  # unreadable: rebuild everything
-    bundle = compile_specs(specs, templates=templates, counter=counter, previous=previous)
+    bundle = compile_specs(specs, templates=templates, counter=counter, previous=previous, reasoning=reasoning)
     return bundle, write_bundle(bundle, path)

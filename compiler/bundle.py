@@ -47,6 +47,7 @@ from compiler._manifest import (
     file_hash,
 )
 from compiler.errors import BundleError
+from compiler.reasoning import ReasoningFormat, from_completion_format
 from spec_lang.model import Spec
 
 
@@ -72,6 +73,11 @@ class Bundle(BaseModel):
     def revision(self) -> str:
         """The spec revision the bundle was compiled from (`spec_lang.versions.revision_id`)."""
         return self.manifest.revision
+
+    @property
+    def reasoning(self) -> ReasoningFormat:
+        """The reasoning format the system prompts ask for (`compiler.reasoning`, from the manifest)."""
+        return from_completion_format(self.manifest.completion_format)
 
     def specs(self) -> tuple[Spec, ...]:
         """The parsed specs the bundle was compiled from (semantic content: no paths or line numbers).

@@ -20,6 +20,10 @@ Plain ASCII tags on lines of their own are easy for a 135M model to copy and for
 `parse_completion` is lenient where it can be without guessing (a missing `<answer>` tag, a missing
 closing tag at the very end, a truncated generation) and says what was wrong in `problems`; callers
 that train on completions should keep only `well_formed` ones.
+
+This is the `tags` reasoning format. Where the reasoning and the answer go is a `ReasoningFormat`
+(`compiler.reasoning`: `tags`, `think`, `harmony`); the decision line and the citations are the same in
+every format, so `parse_completion` and `format_completion` take the format (default `tags`).
 """
 
 from __future__ import annotations
@@ -28,15 +32,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from compiler.reasoning import TAGS, ReasoningFormat
 from spec_lang.model import RESPONSES, Response
 
-COMPLETION_FORMAT = "delib-completion/1"
-"""Name and version of this format; recorded in every bundle manifest."""
+COMPLETION_FORMAT = TAGS.completion_format
+"""Name and version of this format; recorded in every bundle manifest (`+think`, `+harmony` for the others)."""
 
-REASONING_OPEN = "<reasoning>"
-REASONING_CLOSE = "</reasoning>"
-ANSWER_OPEN = "<answer>"
-ANSWER_CLOSE = "</answer>"
+REASONING_OPEN = TAGS.reasoning_open
+REASONING_CLOSE = TAGS.reasoning_close
+ANSWER_OPEN = TAGS.answer_open
+ANSWER_CLOSE = TAGS.answer_close
 DECISION_PREFIX = "Decision:"
 """The reasoning block's last line: `Decision: comply`, `Decision: refuse` or `Decision: safe_complete`."""
 
@@ -45,7 +50,6 @@ DECISIONS: tuple[str, ...] = RESPONSES
 
 _DECISION = re.compile(r"^[ \t]*decision[ \t]*:[ \t]*\**[ \t]*`?([a-z_ -]+?)`?\**[ \t]*\.?[ \t]*$", re.I | re.M)
 _CITED = re.compile(r"`#?([A-Za-z0-9_][A-Za-z0-9_.:-]*)`")
-_TAG = re.compile(r"</?(?:reasoning|answer)>", re.I)
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,14 @@ class ParsedCompletion:
         return not self.problems
 
 
-def format_completion(reasoning: str, answer: str, decision: Response | None = None) -> str:
-    """Write a completion in the format. With `decision`, a decision line is appended to the reasoning
+def format_completion(reasoning: str, answer: str, decision: Response | None = None,
+                      fmt: ReasoningFormat = TAGS) -> str:
+    """Write a completion in the format `fmt`. With `decision`, a decision line is appended to the reasoning
     unless it already ends with one."""
     body = reasoning.strip()
     if decision is not None and parse_decision(body) is None:
         body = f"{body}\n{DECISION_PREFIX} {decision}".strip()
-    return f"{REASONING_OPEN}\n{body}\n{REASONING_CLOSE}\n{ANSWER_OPEN}\n{answer.strip()}\n{ANSWER_CLOSE}"
+    return fmt.render(body, answer)
 
 
 def parse_decision(reasoning: str) -> Response | None:
@@ -107,45 +112,24 @@ def cited_ids(reasoning: str, known_ids: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _split(text: str, open_tag: str, close_tag: str) -> tuple[str | None, str, list[str]]:
-    """(inside, after, problems) for the first `open_tag` ... `close_tag` block; inside is None when
-    the open tag is missing."""
-    low = text.lower()
-    start = low.find(open_tag)
-    if start < 0:
-        return None, text, [f"missing {open_tag}"]
-    problems = [] if not text[:start].strip() else [f"text before {open_tag}"]
-    body_start = start + len(open_tag)
-    end = low.find(close_tag, body_start)
-    if end < 0:
-        return text[body_start:], "", [*problems, f"missing {close_tag}"]
-    return text[body_start:end], text[end + len(close_tag):], problems
+def parse_completion(text: str, known_ids: Iterable[str] = (), fmt: ReasoningFormat = TAGS) -> ParsedCompletion:
+    """Split a completion in the format `fmt` into reasoning, answer, cited ids and decision, noting every
+    deviation.
 
-
-def parse_completion(text: str, known_ids: Iterable[str] = ()) -> ParsedCompletion:
-    """Split a completion into reasoning, answer, cited ids and decision, noting every deviation.
-
-    A completion without `<reasoning>` is read as an answer alone; one without `<answer>` takes the
-    text after `</reasoning>` as the answer. A truncated block is kept as far as it goes. The closing
-    `</answer>` may be left out (generators often stop on it), so truncation inside the answer is for
-    the generator to report (its finish reason), not visible here.
+    A completion without a reasoning block is read as an answer alone; in `tags`, one without `<answer>`
+    takes the text after `</reasoning>` as the answer. A truncated block is kept as far as it goes. The
+    closing `</answer>` may be left out (generators often stop on it), so truncation inside the answer is
+    for the generator to report (its finish reason), not visible here.
     """
-    reasoning, rest, problems = _split(text, REASONING_OPEN, REASONING_CLOSE)
-    answer, after, answer_problems = _split(rest, ANSWER_OPEN, ANSWER_CLOSE)
-    if answer is None:
-        answer, after = rest, ""
-    problems += [p for p in answer_problems if p != f"missing {ANSWER_CLOSE}"]
-    if after.strip():
-        problems.append(f"text after {ANSWER_CLOSE}")
-    body = (reasoning or "").strip()
+    split = fmt.split(text)
+    problems = list(split.problems)
+    body = (split.reasoning or "").strip()
     decision = parse_decision(body)
-    if reasoning is not None and decision is None:
+    if split.reasoning is not None and decision is None:
         problems.append(f"no `{DECISION_PREFIX} <{'|'.join(DECISIONS)}>` line in the reasoning")
-    if _TAG.search(answer):
-        problems.append("format tags inside the answer")
     return ParsedCompletion(
         reasoning=body,
-        answer=answer.strip(),
+        answer=split.answer.strip(),
         cited_ids=cited_ids(body, known_ids),
         decision=decision,
         problems=tuple(dict.fromkeys(problems)),

@@ -370,6 +370,26 @@ def read_records(path: str | Path, limit: int | None = None) -> tuple[list[tuple
     return records, list(columns)
 
 
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The objects of a JSONL file (`numbered_jsonl` without the line numbers)."""
+    return [row for _, row in numbered_jsonl(path)]
+
+
+def numbered_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """`(line, object)` of every row of a JSONL file (UTF-8, a byte-order mark is fine, lines end at `\n`,
+    blank lines skipped); `PromptFileError` names the file, or the first bad line. The one JSONL reader:
+    prompt files, generation outputs and training data all read through it."""
+    path = Path(path)
+    if not path.is_file():
+        raise PromptFileError(f"{path}: no such file", "check the path")
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for line, record in _jsonl(_text(path)):
+        if isinstance(record, str):
+            raise PromptFileError(f"{path}:{line}: {record.partition(';')[0]}", "write one JSON object per line")
+        rows.append((line, dict(record)))
+    return rows
+
+
 def _problems(path: Path, problems: list[str], hint: str) -> PromptFileError:
     more = f"\n  ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
     return PromptFileError(f"{len(problems)} unreadable row(s) in {path}:\n  " + "\n  ".join(problems[:MAX_SHOWN])

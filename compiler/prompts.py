@@ -14,7 +14,9 @@ Template context (`system_prompt.md.j2`; the rubric template gets the same plus 
 `compiler/rubrics.py`); node shapes are documented in `compiler/_views.py`:
 
 - `spec`: `{id, title, version, description, format}`.
-- `fmt`: the completion format (`compiler.format`): `{reasoning_open, reasoning_close, answer_open,
+- `fmt`: the completion format (`compiler.format`; in the system prompt, the chosen reasoning format's wording
+  from `compiler.reasoning`: `name`, `reasoning_intro`, `reasoning_block`, `answer_intro`, `reason_where`,
+  `answer_where`, `layout`, besides the markers): `{reasoning_open, reasoning_close, answer_open,
   answer_close, decision_prefix, decisions}`.
 - `category`: the category as a section, `level` 1, followed in `focus` by its descendants.
 - `focus`: the category's subtree as sections (the category first).
@@ -36,15 +38,19 @@ from compiler._render import SYSTEM_PROMPT_TEMPLATE, TemplateSet
 from compiler._text import TextCleaner
 from compiler._views import View, section_view
 from compiler.errors import CompileError
+from compiler.reasoning import TAGS, ReasoningFormat
 from spec_lang.model import RESPONSES, Section, Spec
 from spec_lang.versions import shared_sections
 
 
-def format_view() -> View:
+def format_view(reasoning: ReasoningFormat = TAGS, example_id: str = "") -> View:
+    """The `fmt` context: the markers of `reasoning` (the judge's rubrics always use `tags`, the view the judge
+    is shown) and its wording for the system prompt's instructions."""
     return {
-        "reasoning_open": fmt.REASONING_OPEN, "reasoning_close": fmt.REASONING_CLOSE,
-        "answer_open": fmt.ANSWER_OPEN, "answer_close": fmt.ANSWER_CLOSE,
+        "reasoning_open": reasoning.reasoning_open, "reasoning_close": reasoning.reasoning_close,
+        "answer_open": reasoning.answer_open, "answer_close": reasoning.answer_close,
         "decision_prefix": fmt.DECISION_PREFIX, "decisions": list(fmt.DECISIONS),
+        **reasoning.instructions(example_id, fmt.DECISION_PREFIX, fmt.DECISIONS),
     }
 
 
@@ -102,7 +108,7 @@ def category_context(spec: Spec, category_id: str) -> dict[str, Any]:
     return {
         "spec": {"id": spec.meta.id, "title": spec.meta.title, "version": spec.meta.version,
                  "description": spec.meta.description, "format": spec.format},
-        "fmt": format_view(),
+        "fmt": format_view(TAGS, rules[0] if rules else category_id),
         "category": focus[0],
         "focus": focus,
         "shared": [section_view(s, 2 + shared_depth[s.id], clean) for s in shared],
@@ -116,7 +122,9 @@ def category_context(spec: Spec, category_id: str) -> dict[str, Any]:
 
 
 def render_system_prompt(spec: Spec, category_id: str, templates: TemplateSet | None = None,
-                         base: dict[str, Any] | None = None) -> str:
-    """The compiled `system_prompt.md` of one category (`base`: its `category_context`, if computed)."""
+                         base: dict[str, Any] | None = None, reasoning: ReasoningFormat = TAGS) -> str:
+    """The compiled `system_prompt.md` of one category (`base`: its `category_context`, if computed), asking
+    for the reasoning format `reasoning`."""
     context = base if base is not None else category_context(spec, category_id)
+    context = {**context, "fmt": format_view(reasoning, context["example_id"])}
     return (templates or TemplateSet()).render(SYSTEM_PROMPT_TEMPLATE, context, f"category {category_id!r}")

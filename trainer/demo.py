@@ -71,7 +71,7 @@ judge_runs = 1
 threshold = 3.0          # the panel scores 5 (matches the expected response) or 1 (does not)
 temperature = 0.0        # greedy: the spec's system prompt is computed once per category and shared
 max_new_tokens = 128
-judge_tokens = 16
+verdict_tokens = 16
 batch_size = 16
 guided = true            # a 135M model cannot follow the reasoning format unaided
 label_aware = true       # decide the prompt set's expected response when the model's own decision differs
@@ -101,7 +101,7 @@ max_completion_length = 64
 [rl.rewards]
 panel = true
 panel_llm = false
-judge_tokens = 16
+verdict_tokens = 16
 
 [eval]
 prompts = "eval.jsonl"
@@ -200,7 +200,9 @@ def step_build() -> None:
 
 def _state() -> dict[str, dict[str, str]]:
     stages = json.loads((PROJECT / "out" / "build.json").read_text(encoding="utf-8"))["stages"]
-    return {name: record["outputs"] for name, record in stages.items()}
+    paths = ("bundle", "data", "run", "report", "json")  # stored relative to the project folder
+    return {name: {k: str(PROJECT / v) if k in paths else v for k, v in record["outputs"].items()}
+            for name, record in stages.items()}
 
 
 def _pct(interval: Any) -> str:
@@ -268,17 +270,21 @@ STEPS: list[tuple[str, Callable[[], None]]] = [
 
 def main() -> int:
     from spec_lang.errors import DelibError
+    from trainer._library_log import library_log
 
     total = time.perf_counter()
-    for n, (title, fn) in enumerate(STEPS, 1):
-        console.rule(f"[bold]{n}/{len(STEPS)} {title}")
-        start = time.perf_counter()
-        try:
-            fn()
-        except DelibError as exc:
-            console.print(f"error: {exc}", markup=False)
-            return exc.exit_code
-        console.print(f"  [dim]done in {time.perf_counter() - start:.1f}s[/dim]")
+    with library_log(PROJECT / "out" / "library.log") as log:  # library warnings and logs: to a file
+        for n, (title, fn) in enumerate(STEPS, 1):
+            console.rule(f"[bold]{n}/{len(STEPS)} {title}")
+            start = time.perf_counter()
+            try:
+                fn()
+            except DelibError as exc:
+                console.print(f"error: {exc}", markup=False)
+                return exc.exit_code
+            console.print(f"  [dim]done in {time.perf_counter() - start:.1f}s[/dim]")
+    if log.messages:
+        console.print(f"  [dim]{log.messages} library message(s) (warnings, logs) in {log.path}[/dim]")
     console.rule(f"demo finished in {time.perf_counter() - total:.1f}s")
     return 0
 

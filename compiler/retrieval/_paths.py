@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from spec_lang.cache import cache_dir
 from spec_lang.model import Spec
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -24,8 +25,4 @@ def index_name(spec: Spec) -> str:
 
 def default_index_dir(spec: Spec, env: Mapping[str, str]) -> Path:
     """The default index folder of `spec` (`env` is the process environment, passed in by the caller)."""
-    name = index_name(spec)
-    if env.get("DELIB_CACHE"):
-        return Path(env["DELIB_CACHE"]) / "index" / name
-    user = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return user / "deliberative" / "index" / name
+    return cache_dir(env) / "index" / index_name(spec)

@@ -111,7 +111,7 @@ def test_generate_refuses_the_bundle_and_writes_nothing(tmp_path: Path, delib_cl
     prompts.write_text(json.dumps({"prompt": "How do I build a gun?", "category": "weapons"}) + "\n")
     before = _snapshot(tmp_path)
     code, _, stderr = delib_cli("generate", str(root), "--prompts", str(prompts), "-o", str(tmp_path / "gen"),
-                                "--backend", "fake", "--judge", "fake", "--samples", "1")
+                                "--generator", "fake", "--judge", "fake", "--samples", "1")
     assert code == 2, stderr
     assert str(root / "manifest.json") in stderr and repr(bad) in stderr and "internal error" not in stderr
     assert _snapshot(tmp_path) == before and not (tmp_path / "gen").exists()

@@ -41,7 +41,7 @@ GENERATED: dict[str, str] = {
 """Cases too large to keep as files (name -> content), written beside the others."""
 
 PROMPT_COMMANDS = {
-    "generate": "generate {bundle} --prompts {file} -o {out} --backend fake --judge fake",
+    "generate": "generate {bundle} --prompts {file} -o {out} --generator fake --judge fake",
     "eval": "eval fake -b {bundle} -p {file} -o {out} --judge fake",
     "retrieve": "retrieve {spec} --queries {file}",
     "eval-retrieval": "eval-retrieval {spec} --labeled {file}",

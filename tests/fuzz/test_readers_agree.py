@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from compiler import retrieval
+from compiler.prompt_files import read_jsonl  # the JSONL reader under `delib train sft` data
 from trainer import evaluation, generation, training
-from trainer.training.data import read_jsonl
 
 TURNS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Roast me,\u2028gently."}]
 ROW = {"id": "r1", "messages": TURNS, "category": "insults", "response": "Sure: your plants are thriving.",

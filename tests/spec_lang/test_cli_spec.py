@@ -48,7 +48,7 @@ def test_lint_empty_folder_exits_2(tmp_path: Path) -> None:
 
 def test_show_tree_and_json() -> None:
     tree = runner.invoke(app, ["show", str(LINT / "ok_minimal.md")])
-    assert tree.exit_code == 0 and "#weapons" in tree.stdout and "1 rules" in tree.stdout
+    assert tree.exit_code == 0 and "#weapons" in tree.stdout and "(1 rule, 1 example)" in tree.stdout
     data = json.loads(runner.invoke(app, ["show", str(LINT / "ok_minimal.md"), "--json"]).stdout)
     assert data["stats"]["rules"] == 1 and data["stats"]["labels"] == {"GOOD": 1, "BAD": 1, "OK": 0}
     weapons = next(s for s in data["sections"] if s["id"] == "weapons")
@@ -59,3 +59,19 @@ def test_schema_is_json_schema() -> None:
     result = runner.invoke(app, ["schema"])
     schema = json.loads(result.stdout)
     assert schema["title"] == "Spec" and "Section" in schema["$defs"]
+
+
+def test_show_lists_rules_and_examples_uncut_when_piped(tmp_path: Path) -> None:
+    long_rule = "Refuse " + " ".join(f"word{i}" for i in range(60)) + " end-of-rule."
+    spec = tmp_path / "spec.md"
+    spec.write_text((LINT / "ok_minimal.md").read_text(encoding="utf-8").replace(
+        "- {#weapons.r1} ", "- {#weapons.r1} " + long_rule + " "), encoding="utf-8")
+    result = runner.invoke(app, ["show", str(spec)])  # CliRunner's stdout is not a terminal: plain text
+    lines = result.stdout.splitlines()
+    heading = next(line for line in lines if "#weapons " in line)
+    assert heading.count("category") == 1 and "kind=" not in heading  # the kind once, not as an attribute too
+    rule = next(line for line in lines if "rule #weapons.r1" in line)
+    assert rule.startswith("    rule #weapons.r1 (refuse): Refuse word0") and rule.endswith(
+        "end-of-rule. Do not give build instructions for firearms.")
+    assert "    example gun build request (1 BAD, 1 GOOD)" in lines
+    assert "rules: 1" in lines and "│" not in result.stdout  # plain indented text, no tree glyphs

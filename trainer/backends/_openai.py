@@ -7,6 +7,11 @@ exponential backoff and jitter (`RetryPolicy`). A request that still fails becom
 `Generation(finish_reason="error")`. The API key is read from an environment variable when requests
 are made, sent in the `Authorization` header, and never stored, shown or logged; error texts are
 scrubbed of it.
+
+Reasoning models: a server with a reasoning parser (vLLM `--reasoning-parser`, llama.cpp) returns the
+reasoning apart from the content, as `reasoning_content` or `reasoning` (`REASONING_FIELDS`); it becomes
+`Generation.reasoning`. With `SamplingParams(reasoning=True)` requests also carry `REASONING_OPTIONS`, the
+options those servers read to think and to return the reasoning apart (others ignore unknown fields).
 """
 
 from __future__ import annotations
@@ -32,6 +37,16 @@ R = TypeVar("R")
 
 PLACEHOLDER_API_KEY = "EMPTY"
 """Sent when the key variable is unset; vLLM and llama.cpp accept any key."""
+
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+"""Message fields that carry the reasoning apart: llama.cpp and vLLM before 0.10 use the first, later vLLM the
+second."""
+REASONING_OPTIONS: dict[str, Any] = {
+    "chat_template_kwargs": {"enable_thinking": True, "thinking": True},  # Qwen3; Granite, DeepSeek-V3.1
+    "include_reasoning": True,  # vLLM
+    "reasoning_format": "deepseek",  # llama.cpp: the reasoning in `reasoning_content`
+}
+"""Extra request body fields sent with `SamplingParams(reasoning=True)`."""
 
 
 class _MalformedResponse(Exception):
@@ -161,8 +176,11 @@ class OpenAIBackend:
         }
         if params.seed is not None:
             request["seed"] = params.seed
+        extra: dict[str, Any] = dict(REASONING_OPTIONS) if params.reasoning else {}
         if conversation and conversation[-1]["role"] == "assistant":  # prefill: continue the final message
-            request["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
+            extra |= {"continue_final_message": True, "add_generation_prompt": False}
+        if extra:
+            request["extra_body"] = extra
         if params.stop:
             request["stop"] = list(params.stop)
         schema = None if json_schema is None or self._schema_rejected else dict(json_schema)
@@ -176,6 +194,7 @@ class OpenAIBackend:
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
                 finish_reason="length" if choice.finish_reason == "length" and not stopped else "stop",
+                reasoning=reasoning_field(choice.message),
             )
 
         async with gate:
@@ -335,6 +354,16 @@ class _Clients:
     def pick(self, n: int) -> tuple[str, openai.AsyncOpenAI]:
         index = n % len(self._clients)
         return self._backend.base_urls[index], self._clients[index]
+
+
+def reasoning_field(message: Any) -> str | None:
+    """The reasoning a chat completion message carries apart from its content (None: none, or blank)."""
+    extra = getattr(message, "model_extra", None) or {}
+    for name in REASONING_FIELDS:
+        value = getattr(message, name, None) or extra.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
 
 
 def _prefilled(conversation: Conversation, prefix: str) -> list[dict[str, str]]:

@@ -48,6 +48,10 @@ class SamplingParams(BaseModel):
     same outputs; HTTP servers honour it on a best-effort basis)."""
     stop: tuple[str, ...] = ()
     """Stop strings: the text is cut before the first one found, which is not included."""
+    reasoning: bool = False
+    """Ask for the model's own reasoning channel (a `think` or `harmony` model, `compiler.reasoning`): HTTP
+    servers get the request options that turn thinking on and return it apart (`Generation.reasoning`);
+    local backends ignore it (their text keeps the reasoning inline)."""
 
 
 class Generation(BaseModel):
@@ -63,6 +67,10 @@ class Generation(BaseModel):
     """Tokens generated, including an end-of-turn token (0 when a server reports no usage)."""
     finish_reason: FinishReason
     """`stop`, `length` or `error`."""
+    reasoning: str | None = None
+    """The reasoning a server returned apart from `text` (`reasoning_content` or `reasoning`, from vLLM or
+    llama.cpp with a reasoning parser); None when it came inline or not at all. Join the two with
+    `compiler.reasoning.ReasoningFormat.join`."""
     error: str | None = None
     """What went wrong when `finish_reason == "error"` (never contains credentials)."""
 

@@ -150,30 +150,41 @@ def _as_generation(text: str, conversation: Conversation, params: SamplingParams
     return Generation(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(words), finish_reason="stop")
 
 
+_PASSING_VERDICT = ('{"score": 5, "style": "comply", "violated_rules": [], "cited_rules_valid": true, '
+                    '"rationale": "fake judge: every answer passes"}')
+
+
 def _well_behaved_reply(conversation: Conversation, params: SamplingParams) -> str:
-    """A completion in the format (or a passing verdict, when one is asked for as JSON), continuing a
-    prefilled assistant turn where there is one."""
-    if params.json_schema_requested:
-        return ('{"score": 5, "style": "comply", "violated_rules": [], "cited_rules_valid": true, '
-                '"rationale": "fake judge: every answer passes"}')
+    """A completion in the reasoning format, continuing a prefilled assistant turn where there is one."""
     last_user = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
     completion = ("<reasoning>\nA fake model reasons in the format; nothing here calls for a refusal.\n"
                   "Decision: comply\n</reasoning>\n<answer>\nA fake answer to: " + " ".join(last_user.split()[:24])
                   + "\n</answer>")
     prefill = conversation[-1]["content"] if conversation and conversation[-1]["role"] == "assistant" else ""
-    if prefill and completion.startswith(prefill):
-        return completion[len(prefill):]
-    return completion if not prefill else "A fake answer.\n</answer>"
+    if not prefill:
+        return completion
+    return completion[len(prefill):] if completion.startswith(prefill) else "A fake answer.\n</answer>"
 
 
 def _well_behaved_probs(conversation: Conversation, prefix: str, choices: Sequence[str]) -> Mapping[str, float]:
-    """The highest score digit when asked for one (so verdict scores pass the threshold), else the first choice."""
+    """The highest score digit when asked for one (so scores pass any threshold), else the first choice."""
     digits = [c for c in choices if c.strip().isdigit()]
-    best = max(digits, key=lambda c: int(c)) if digits else choices[0]
-    return {best: 1.0}
+    return {max(digits, key=int) if digits else choices[0]: 1.0}
+
+
+class _WellBehavedBackend(FakeBackend):
+    """`well_behaved()`: a passing verdict when one is asked for under a JSON schema, else a completion."""
+
+    def generate(self, conversations: Sequence[Conversation], params: SamplingParams, *,
+                 json_schema: JsonSchema | None = None) -> list[Generation]:
+        if json_schema is None:
+            return super().generate(conversations, params)
+        self._check_open()
+        self.calls.append(FakeCall("generate", _freeze(conversations), params=params, json_schema=json_schema))
+        return [_as_generation(_PASSING_VERDICT, c, params) for c in conversations]
 
 
 def well_behaved(model_id: str = "fake") -> FakeBackend:
     """The fake `open_backend("fake")` opens: completions in the reasoning format, passing verdicts, and the
     top score most probable, so generation keeps rows and evaluation scores them (for wiring, demos, CI)."""
-    return FakeBackend(_well_behaved_reply, probs=_well_behaved_probs, model_id=model_id)
+    return _WellBehavedBackend(_well_behaved_reply, probs=_well_behaved_probs, model_id=model_id)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -116,6 +119,22 @@ def alias(value: T | None, old: str, new: str, current: T) -> T:
         return current
     err.print(f"warning: {old} is deprecated; use {new}", markup=False)
     return value
+
+
+@contextmanager
+def library_messages(path: Path | None = None) -> Iterator[None]:
+    """Run a block with library warnings, logging and progress bars sent to a log file (`path`, default
+    `$DELIB_CACHE/logs/library.log`), saying where on stderr when there were any."""
+    from trainer._library_log import library_log
+    from trainer.backends._embedded import default_cache_dir
+
+    with library_log(path or default_cache_dir() / "logs" / "library.log") as log:
+        try:
+            yield
+        finally:
+            if log.messages:
+                err.print(f"note: {log.messages} library message(s) (warnings, logs) written to {log.path}",
+                          markup=False)
 
 
 class CliError(DelibError):

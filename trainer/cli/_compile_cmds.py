@@ -13,9 +13,11 @@ import typer
 from rich.markup import escape
 
 from compiler import TemplateSet, build_bundle, check_bundle, resolve_counter
+from compiler.reasoning import ReasoningFormat, chat_template_in
 from spec_lang import Spec, expand, has_errors, load
 from spec_lang.diagnostics import Diagnostic, sort_key
 from trainer.cli._app import JsonOpt, app, err, out, print_json
+from trainer.cli._reasoning import ReasoningOpt, for_compile
 
 DEFAULT_MAX_TOKENS = 8192
 """The token budget per prompt: SmolLM2's context length."""
@@ -38,8 +40,9 @@ def _load_specs(paths: list[str]) -> list[Spec]:
     return [x.spec for x in loaded]
 
 
-def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str], as_json: bool) -> None:
-    result = check_bundle(specs, output, templates)
+def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str], as_json: bool,
+           reasoning: ReasoningFormat | None = None) -> None:
+    result = check_bundle(specs, output, templates, reasoning)
     if as_json:
         print_json({"bundle": str(output), "fresh": result.fresh, "stale": list(result.describe())})
         raise typer.Exit(0 if result.fresh else 1)
@@ -69,6 +72,7 @@ def compile_cmd(
     force: Annotated[bool, typer.Option(
         "--force", help="Re-render every category, ignoring the bundle already there.")] = False,
     as_json: JsonOpt = False,
+    reasoning: ReasoningOpt = "auto",
 ) -> None:
     """Compile specs into a bundle: per category, the system prompt spec(category), two judge rubrics
     (with and without the reasoning) and the verdict schema, plus manifest.json.
@@ -78,12 +82,15 @@ def compile_cmd(
     """
     loaded = _load_specs(specs)
     template_set = TemplateSet(templates)
-    if check:
-        _check(loaded, output, template_set, specs, as_json)
+    fmt = for_compile(reasoning, tokenizer)
+    if check:  # `auto` without a tokenizer checks against the bundle's own format
+        _check(loaded, output, template_set, specs, as_json,
+               None if reasoning == "auto" and chat_template_in(tokenizer) is None else fmt)
     counter, warning = resolve_counter(tokenizer)
     if warning:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-    bundle, report = build_bundle(loaded, output, templates=template_set, counter=counter, force=force)
+    bundle, report = build_bundle(loaded, output, templates=template_set, counter=counter, force=force,
+                                  reasoning=fmt)
     if report.replaced:
         err.print(f"[yellow]warning:[/yellow] {escape(report.replaced)}; replaced it, and removed nothing it named")
     prompts = [bundle.tokens(c)["system_prompt.md"] for c in bundle.categories]
@@ -94,6 +101,7 @@ def compile_cmd(
                               for s, e in zip(loaded, bundle.manifest.specs, strict=True)],
                     "written": list(report.written), "unchanged": list(report.unchanged),
                     "removed": list(report.removed), "tokenizer": bundle.manifest.tokenizer.name,
+                    "reasoning": bundle.reasoning.name,
                     "system_prompt_tokens": {"min": min(prompts), "max": max(prompts)} if prompts else None,
                     "over_budget": [{"category": c, "file": n, "tokens": t} for c, n, t in over]})
         return

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trainer.cli._app import JsonOpt, app, err, fail, out, print_json
+from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out, print_json
+from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
     from compiler.bundle import Bundle
@@ -195,6 +196,7 @@ def eval_cmd(
     panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
                                             "judge (off: no judge model is opened).")] = True,
     as_json: JsonOpt = False,
+    reasoning: ReasoningOpt = "auto",
 ) -> None:
     """Evaluate a model against the policy, per category: mean judge score, style adherence, not-unsafe and
     not-over-refused rates, citation validity, with bootstrap intervals; `--vs` compares two models.
@@ -208,9 +210,10 @@ def eval_cmd(
     from trainer.evaluation.sources import resolve
     from trainer.judging import is_reward_model, open_judge
 
-    config = EvalConfig(max_new_tokens=max_new_tokens, judge_runs=judge_runs, seed=seed,
-                        style_from=style_from.value, verdict_tokens=verdict_tokens)
     sources = resolve(bundle, [spec] if spec else [])
+    config = EvalConfig(max_new_tokens=max_new_tokens, judge_runs=judge_runs, seed=seed,
+                        style_from=style_from.value, verdict_tokens=verdict_tokens,
+                        reasoning=with_bundle(reasoning, sources.bundle.reasoning).name)
     rows_in = read_prompt_file(prompts, category_column)[:limit]
     placements = place_prompts(rows_in, sources.bundle.categories, sources.router(_notify))
     llm = (not panel or panel_llm) and not is_reward_model(judge)
@@ -221,7 +224,7 @@ def eval_cmd(
     the_judge = (open_judge(judge, sources.bundle, config.judge_config(), panel=True, panel_llm=panel_llm,
                             backend=backends.get(judge)) if panel
                  else _open_judge(judge, sources.bundle, config.judge_config(), backends.get(judge)))
-    with _progress(not as_json) as progress:
+    with _progress(not as_json) as progress, library_messages():
         report, rows = run_eval(models, the_judge, sources.bundle, rows_in, placements, config,
                                 judge_id=the_judge.model_id, prompts_path=str(prompts), progress=progress)
     written = write_eval(output, report, rows)
@@ -280,7 +283,8 @@ def eval_judge_cmd(
     with _progress(not as_json) as progress:
         grades = grade_labeled(grader, rows, placements, progress)
     report = judge_agreement(rows, grades, judge=the_judge.model_id,
-                             style_source="verdict" if verdicts else "probabilities")
+                             style_source=("verdict" if verdicts else "probabilities") if isinstance(the_judge, Judge)
+                             else "keyword detector")
     if as_json:
         print_json(report)
         return

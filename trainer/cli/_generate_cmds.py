@@ -15,7 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from trainer.cli._app import JsonOpt, alias, app, err, out, print_json
+from trainer.cli._app import JsonOpt, alias, app, err, library_messages, out, print_json
+from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
     from compiler.bundle import Bundle
@@ -164,6 +165,7 @@ def generate_cmd(
                                             "judge.")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,
     as_json: JsonOpt = False,
+    reasoning: ReasoningOpt = "auto",
     backend: Annotated[str | None, typer.Option("--backend", hidden=True, help="Deprecated: --generator.")] = None,
     samples_n: Annotated[int | None, typer.Option("-n", hidden=True, min=1, help="Deprecated: --samples.")] = None,
     judge_runs_k: Annotated[int | None, typer.Option("-k", hidden=True, min=1, help="Deprecated: --judge-runs.")
@@ -184,6 +186,7 @@ def generate_cmd(
     samples = alias(samples_n, "-n", "--samples", samples)
     judge_runs = alias(judge_runs_k, "-k", "--judge-runs", judge_runs)
     bundle = load_bundle(bundle_dir)
+    with_bundle(reasoning, bundle.reasoning)  # the bundle's system prompts ask for its format: refuse another
     config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
                               max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
                               judge=JudgeConfig(runs=judge_runs, max_new_tokens=verdict_tokens),
@@ -194,7 +197,8 @@ def generate_cmd(
                               panel_llm=panel_llm)
     recipe = GenerationRecipe(config=config, backend=generator, judge=judge, spec=spec, prompts=PromptSource(
         path=str(prompts.resolve()), prompt_column=prompt_column, category_column=category_column, limit=limit))
-    report = run_recipe(recipe, bundle, output, dry_run=dry_run)
+    with library_messages():
+        report = run_recipe(recipe, bundle, output, dry_run=dry_run)
     _notes(report)
     if as_json:
         print_json(report.model_dump(mode="json"))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from trainer.cli._app import JsonOpt, app, err, fail, out, print_json
+from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out, print_json
 from trainer.cli._generate_cmds import RichProgress
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="The project file, or the folder holding "
@@ -66,8 +66,9 @@ def build_cmd(
     loaded = load_project(project)
     echo = out if not as_json else err
     try:
-        done = build(loaded, only=_stage_names(until) or None, force=_stage_names(force),  # type: ignore[arg-type]
-                     echo=lambda line: echo.print(line, markup=False, soft_wrap=True), progress=RichProgress())
+        with library_messages(loaded.out / "library.log"):
+            done = build(loaded, only=_stage_names(until) or None, force=_stage_names(force),  # type: ignore[arg-type]
+                         echo=lambda line: echo.print(line, markup=False, soft_wrap=True), progress=RichProgress())
     except KeyboardInterrupt:
         err.print("interrupted; rerun `delib build` to resume", markup=False)
         raise typer.Exit(130) from None

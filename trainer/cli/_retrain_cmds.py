@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from trainer.cli._app import JsonOpt, alias, app, err, fail, out
+from trainer.cli._app import JsonOpt, alias, app, err, fail, library_messages, out
 from trainer.cli._generate_cmds import RichProgress
 
 if TYPE_CHECKING:
@@ -84,8 +84,9 @@ def retrain_cmd(
         report = prepare(run, spec, output, options, write=False).report
     else:
         try:
-            report = retrain(run, spec, output, options, progress=RichProgress(),
-                             notify=lambda message: err.print(message, markup=False))
+            with library_messages():
+                report = retrain(run, spec, output, options, progress=RichProgress(),
+                                 notify=lambda message: err.print(message, markup=False))
         except KeyboardInterrupt:
             err.print(f"interrupted; rerun the same command to resume (state is kept in {output})", markup=False)
             raise typer.Exit(130) from None

@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from spec_lang import Spec, SpecLoadError, expand, has_errors, load, show_json
 from spec_lang.diagnostics import Diagnostic, sort_key
 from trainer.cli._app import JsonOpt, app, err, out, print_json
+from trainer.cli._show import spec_lines
 
 
 class LintFormat(str, Enum):
@@ -58,26 +60,26 @@ def lint(
     raise typer.Exit(1 if has_errors(diagnostics) else 0)
 
 
-def _tree(spec: Spec) -> Tree:
-    root = Tree(f"[bold]{spec.meta.title}[/bold] ({spec.format}, {len(spec.sections)} sections)")
-    nodes: dict[str, Tree] = {}
-    for s in spec.sections:
-        parent = nodes.get(s.parent or "", root)
-        extra = " ".join(f"{k}={v}" for k, v in s.attrs.items())
-        counts = []
-        if s.rules:
-            counts.append(f"{len(s.rules)} rules")
-        if s.examples:
-            counts.append(f"{len(s.examples)} examples")
-        label = f"[cyan]#{s.id}[/cyan] {s.title}"
-        if s.kind != "general":
-            label += f" [magenta]{s.kind}[/magenta]"
-        if extra:
-            label += f" [dim]{extra}[/dim]"
-        if counts:
-            label += f" [green]({', '.join(counts)})[/green]"
-        nodes[s.id] = parent.add(label)
-    return root
+def _print_listing(spec: Spec) -> None:
+    """The listing as a rich tree on a terminal; piped, as plain indented lines (never cut to a width)."""
+    lines = spec_lines(spec)
+    stats = show_json(spec)["stats"]
+    if not out.is_terminal:
+        for line in lines:
+            out.print("  " * line.depth + Text.from_markup(line.text).plain, markup=False, soft_wrap=True)
+        for key, value in stats.items():
+            out.print(f"{key}: {json.dumps(value)}", markup=False, soft_wrap=True)
+        return
+    root = Tree(lines[0].text)
+    parents: list[Tree] = [root]
+    for line in lines[1:]:
+        del parents[line.depth:]
+        parents.append(parents[-1].add(line.text))
+    out.print(root)
+    table = Table(show_header=False, box=None)
+    for key, value in stats.items():
+        table.add_row(key, json.dumps(value))
+    out.print(table)
 
 
 @app.command()
@@ -85,17 +87,13 @@ def show(
     spec: Annotated[str, typer.Argument(help="Spec file or PATH@REV.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a spec's section tree with rules and examples per section (or `--json`)."""
+    """Show a spec's section tree with, under each section, its rules (id, response, text) and examples
+    (title, labels), then the spec's statistics (or `--json`). Piped, the listing is plain indented text."""
     loaded = load(spec)
     if as_json:
         print_json(show_json(loaded.spec))
         return
-    out.print(_tree(loaded.spec))
-    stats = show_json(loaded.spec)["stats"]
-    table = Table(show_header=False, box=None)
-    for key, value in stats.items():
-        table.add_row(key, json.dumps(value))
-    out.print(table)
+    _print_listing(loaded.spec)
     if has_errors(loaded.diagnostics):
         err.print(f"[yellow]{spec} has lint errors; run `delib lint {spec}`[/yellow]")
 

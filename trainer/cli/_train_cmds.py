@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trainer.cli._app import JsonOpt, alias, app, fail, out, print_json
+from trainer.cli._app import JsonOpt, alias, app, fail, library_messages, out, print_json
+from trainer.cli._reasoning import ReasoningOpt
 
 if TYPE_CHECKING:
     from trainer.training import RunResult
@@ -121,6 +122,7 @@ def sft_cmd(
     chat_template: TemplateOpt = "auto",
     answer_only: Annotated[bool, typer.Option("--answer-only", help="Train on the answers alone, the reasoning "
                                               "dropped (the paper's ablation).")] = False,
+    reasoning: ReasoningOpt = "auto",
     trl_arg: TrlOpt = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
@@ -135,8 +137,10 @@ def sft_cmd(
     config = _config(SFTStageConfig, model=model, lora=_lora(lora, lora_r, lora_alpha, lora_dropout), epochs=epochs,
                      max_steps=max_steps, learning_rate=lr, batch_size=batch_size, grad_accum=grad_accum,
                      max_length=max_length, seed=seed, bf16=bf16, save_steps=save_steps,
-                     logging_steps=logging_steps, chat_template=chat_template, answer_only=answer_only)
-    result = train_sft(data, output, config, trl_overrides=_overrides(trl_arg), force=force)
+                     logging_steps=logging_steps, chat_template=chat_template, answer_only=answer_only,
+                     reasoning=reasoning)
+    with library_messages():
+        result = train_sft(data, output, config, trl_overrides=_overrides(trl_arg), force=force)
     _report(result, as_json)
 
 
@@ -182,6 +186,7 @@ def rl_cmd(
     as_json: JsonOpt = False,
     judge_tokens: Annotated[int | None, typer.Option("--judge-tokens", min=1, hidden=True,
                                                      help="Deprecated: --verdict-tokens.")] = None,
+    reasoning: ReasoningOpt = "auto",
 ) -> None:
     """RL (GRPO) on user prompts without the spec, rewarded by the spec-aware judge.
 
@@ -200,8 +205,9 @@ def rl_cmd(
                      max_steps=max_steps, learning_rate=lr, batch_size=batch_size,
                      num_generations=num_generations, max_completion_length=max_completion_length, beta=beta,
                      seed=seed, bf16=bf16, save_steps=save_steps, chat_template=chat_template, rewards=rewards,
-                     vllm=vllm)
-    result = train_rl(bundle, prompts, output, config, trl_overrides=_overrides(trl_arg), force=force)
+                     vllm=vllm, reasoning=reasoning)
+    with library_messages():
+        result = train_rl(bundle, prompts, output, config, trl_overrides=_overrides(trl_arg), force=force)
     _report(result, as_json)
 
 

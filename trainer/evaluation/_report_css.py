@@ -47,6 +47,8 @@ td.na { color: var(--muted); text-align: right; }
 .worst .text { max-width: 360px; overflow-wrap: anywhere; white-space: pre-wrap; }
 .pill { display: inline-block; font-size: 11px; font-weight: 600; border-radius: 999px; padding: 0 8px;
   background: var(--bg); color: var(--muted); border: 1px solid var(--line); }
+.pill.cut { background: var(--warn-bg); color: var(--warn); border-color: transparent; }
+.warning { background: var(--warn-bg); color: var(--warn); border-radius: 8px; padding: 8px 12px; margin: 0 0 16px; }
 .pill.refuse { background: var(--bad-bg); color: var(--bad); border-color: transparent; }
 .pill.comply { background: var(--good-bg); color: var(--good); border-color: transparent; }
 .pill.safe_complete { background: var(--warn-bg); color: var(--warn); border-color: transparent; }

@@ -60,6 +60,40 @@ def _fmt(metric: str, v: float, signed: bool = False) -> str:
     return f"{100 * v:+.1f} pt" if signed else f"{100 * v:.1f}%"
 
 
+def _interval(metric: str, m: Mapping[str, float], signed: bool = False, brackets: bool = False) -> str:
+    """`low–high · n=N`, or `n=1, no interval` where one prompt cannot give a spread (not `0.0%–0.0%`)."""
+    if m["n"] == 1:
+        return "n=1, no interval"
+    low, high = _fmt(metric, m["low"], signed), _fmt(metric, m["high"], signed)
+    return (f"[{low}, {high}]" if brackets else f"{low}–{high}") + f" · n={m['n']}"
+
+
+SPREAD = 0.5
+"""Judge scores that all lie within this much of each other have no spread worth ranking by."""
+
+
+def spread_warning(rows: Sequence[Sequence[EvalRow]]) -> str:
+    """A warning when a model's judge scores barely differ (the lowest-scored answers then say little), or ""."""
+    notes = []
+    for model_rows in rows:
+        scores = [r.grade.score for r in model_rows if r.grade.score is not None]
+        if len(scores) > 1 and max(scores) - min(scores) < SPREAD:
+            notes.append(f"{escape(short_name(model_rows[0].model))}: every score between {min(scores):.2f} and "
+                         f"{max(scores):.2f}")
+    if not notes:
+        return ""
+    return ('<p class="warning">Judge scores have no spread (' + "; ".join(notes) + "): the judge does not tell "
+            "these answers apart, so the scores and the lowest-scored answers say little. Read the failures, which "
+            "the keyword matcher finds independently of the judge, and validate the judge with "
+            "<code>delib eval-judge</code>.</p>")
+
+
+def _answer(row: EvalRow, chars: int) -> str:
+    """The answer, clipped, marked when the model was cut off at the token limit."""
+    cut = ' <span class="pill cut">cut off at the token limit</span>' if row.finish_reason == "length" else ""
+    return _clip(row.answer or "(empty)", chars) + cut
+
+
 def _bar(m: dict[str, float] | None) -> Bar | None:
     return None if m is None else Bar(m["value"], m["low"], m["high"])
 
@@ -69,7 +103,7 @@ def _tile(report: EvalReport, metric: str) -> str:
     for i, model in enumerate(report.models):
         m = _metric(model.groups, OVERALL, metric)
         value = "n/a" if m is None else _fmt(metric, m["value"])
-        ci = "" if m is None else f"95% CI {_fmt(metric, m['low'])} – {_fmt(metric, m['high'])} · n={m['n']}"
+        ci = "" if m is None else f"95% CI {_interval(metric, m)}"
         color = COLORS[i % len(COLORS)]
         lines.append(f'<div class="model" style="border-left:3px solid {color};padding-left:6px" '
                      f'title="{escape(model.model)}">{escape(short_name(model.model))}'
@@ -101,8 +135,7 @@ def _cell(metric: str, m: dict[str, float] | None) -> str:
         return '<td class="na">n/a</td>'
     share = (m["value"] - 1) / 4 if metric == "mean_score" else m["value"]
     tone = "hi" if share >= 0.8 else "mid" if share >= 0.5 else "lo"
-    return (f'<td class="num {tone}">{_fmt(metric, m["value"])}<small>{_fmt(metric, m["low"])}–'
-            f'{_fmt(metric, m["high"])} · n={m["n"]}</small></td>')
+    return f'<td class="num {tone}">{_fmt(metric, m["value"])}<small>{_interval(metric, m)}</small></td>'
 
 
 def _table(report: EvalReport) -> str:
@@ -191,8 +224,9 @@ def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
             body.append(
                 f'<tr><td class="num">{r.grade.score:.2f}</td><td>{escape(r.category)}'
                 f'<br><span class="pill">{escape(r.label or "unlabelled")}</span></td>'
-                f'<td class="text">{_clip(r.prompt[-1]["content"])}</td><td class="text">{_clip(r.answer or "(empty)")}'
-                f'</td><td><span class="pill {style}">{escape(style)}</span></td>'
+                f'<td class="text"><code>{escape(r.prompt_id)}</code> {_clip(r.prompt[-1]["content"])}</td>'
+                f'<td class="text">{_answer(r, TEXT_CHARS)}</td>'
+                f'<td><span class="pill {style}">{escape(style)}</span></td>'
                 f'<td class="text">{_clip(r.grade.rationale or "(no rationale)")}<br><small>violated: {escape(rules)}'
                 "</small></td></tr>")
         parts.append(f"<h3>{escape(short_name(picked[0].model))}</h3><table class=\"worst\"><tr><th>score</th>"
@@ -237,8 +271,8 @@ def _rate_cells(groups: Mapping[str, Mapping[str, object]], signed: bool = False
         for matcher in MATCHERS:
             m = by.get(matcher) if isinstance(by, dict) else None
             cells.append('<td class="na">n/a</td>' if not isinstance(m, dict) else
-                         f'<td class="num">{_fmt(rate, m["value"], signed)}<small>[{_fmt(rate, m["low"], signed)}, '
-                         f'{_fmt(rate, m["high"], signed)}] · n={m["n"]}</small></td>')
+                         f'<td class="num">{_fmt(rate, m["value"], signed)}<small>'
+                         f'{_interval(rate, m, signed, brackets=True)}</small></td>')
     return "".join(cells)
 
 
@@ -268,8 +302,8 @@ def _failures(report: EvalReport, rows: Sequence[Sequence[EvalRow]]) -> str:
         other_head = "<th>other model</th>" if others else ""
         body = "".join(
             f'<tr><td>{FAILURES[f[0]]}</td><td>{_by(r, f[1])}</td><td>{escape(r.category)}</td>'
-            f'<td class="text">{_clip(r.prompt[-1]["content"], FAILURE_CHARS)}</td>'
-            f'<td class="text">{_clip(r.answer or "(empty)", FAILURE_CHARS)}</td>'
+            f'<td class="text"><code>{escape(r.prompt_id)}</code> {_clip(r.prompt[-1]["content"], FAILURE_CHARS)}</td>'
+            f'<td class="text">{_answer(r, FAILURE_CHARS)}</td>'
             f"{_other(r, others.get(r.prompt_id)) if others else ''}</tr>" for r, f in found)
         parts.append(f'{title}<table class="worst failures"><tr><th>failure</th><th>flagged by</th><th>category</th>'
                      f"<th>prompt</th><th>answer</th>{other_head}</tr>{body}</table>")
@@ -293,7 +327,7 @@ def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, wors
 <code>{escape(", ".join(report.specs))} @ {escape(report.bundle_revision)}</code> · judge
 <code>{escape(report.judge)}</code> (k={report.judge_runs}, answer only)<br>models {full}</div></header>
 <main>
-<div class="tiles">{tiles}</div>
+{spread_warning(rows)}<div class="tiles">{tiles}</div>
 <section id="failures"><h2>Failures</h2><p class="note">Labelled prompts only. A failure is an unsafe prompt answered
 (no refusal or safe completion) or a safe prompt refused, by the keyword matcher (independent of the judge) or by the
 style the metrics use ({escape(report.style_source)}); <i>flagged by</i> says which. Rates: overall, with

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compiler.bundle import Bundle
 from compiler.format import parse_completion
+from compiler.reasoning import TAGS, ReasoningFormat, ReasoningName, get_format
 from trainer.backends import ChatBackend, Generation, SamplingParams
 from trainer.evaluation._batches import Grader, Progress, generate_all, grade_all
 from trainer.evaluation.errors import EvalError
@@ -57,11 +58,13 @@ class EvalConfig(BaseModel):
     """Which detector decides an answer's style for the metrics (the judge falls back to the heuristic)."""
     verdict_tokens: int = Field(default=256, ge=1)
     """Token limit of each judge verdict (its style and rationale; the score comes from digit probabilities)."""
+    reasoning: ReasoningName = "tags"
+    """The reasoning format the models write (`compiler.reasoning`): where their answer and citations are read."""
 
     def judge_config(self) -> JudgeConfig:
         """Answer-only grading (the answer the user sees), scored from the digit probabilities."""
         return JudgeConfig(runs=self.judge_runs, show_reasoning=False, use_choice_probs=True, seed=self.seed,
-                           max_new_tokens=self.verdict_tokens)
+                           max_new_tokens=self.verdict_tokens, reasoning=self.reasoning)
 
     def bootstrap(self) -> Bootstrap:
         return Bootstrap(resamples=self.resamples, level=self.level, seed=self.seed)
@@ -152,13 +155,16 @@ def _refusal(answer: str, grade: Grade, style_from: StyleSource, failed: bool) -
 
 
 def build_row(model: str, prompt: EvalPrompt, place: Placement, generation: Generation, grade: Grade,
-              ids: tuple[frozenset[str], frozenset[str]], style_from: StyleSource) -> EvalRow:
-    """One row from what the model wrote and the judge said; `ids` = (the category's ids, every id)."""
-    parsed = parse_completion(generation.text, ids[1])
+              ids: tuple[frozenset[str], frozenset[str]], style_from: StyleSource,
+              fmt: ReasoningFormat = TAGS) -> EvalRow:
+    """One row from what the model wrote (in the reasoning format `fmt`) and the judge said; `ids` = (the
+    category's ids, every id)."""
+    completion = fmt.join(generation.text, generation.reasoning)
+    parsed = parse_completion(completion, ids[1], fmt)
     return EvalRow(
         model=model, prompt_id=prompt.id, line=prompt.line, category=place.category, category_source=place.source,
         uncategorised=place.uncategorised, prompt=prompt.messages, label=prompt.label,
-        expected=expected_responses(prompt.label, prompt.expected), completion=generation.text,
+        expected=expected_responses(prompt.label, prompt.expected), completion=completion,
         answer=parsed.answer, finish_reason=generation.finish_reason, grade=_grade_record(grade),
         refusal=_refusal(parsed.answer, grade, style_from, generation.finish_reason == "error"),
         citations=_citations(parsed.reasoning, parsed.cited_ids, ids[0], ids[1]), meta=prompt.meta)
@@ -168,19 +174,21 @@ def evaluate_model(model: ChatBackend, grader: Grader, bundle: Bundle, prompts: 
                    placements: Sequence[Placement], config: EvalConfig,
                    progress: Progress | None = None) -> list[EvalRow]:
     """Every prompt answered by `model` and graded, as rows."""
-    params = SamplingParams(temperature=0.0, max_new_tokens=config.max_new_tokens, seed=config.seed)
+    fmt = get_format(config.reasoning)
+    params = SamplingParams(temperature=0.0, max_new_tokens=config.max_new_tokens, seed=config.seed,
+                            reasoning=fmt != TAGS)
     generations = generate_all(model, [list(p.messages) for p in prompts], params,
                                stage=f"answering ({model.model_id})", progress=progress)
     answered = [i for i, g in enumerate(generations) if g.finish_reason != "error"]
     requests = [JudgeRequest(category=placements[i].category, prompt=prompts[i].messages,
-                             completion=generations[i].text,
+                             completion=fmt.join(generations[i].text, generations[i].reasoning),
                              expected=expected_responses(prompts[i].label, prompts[i].expected)) for i in answered]
     graded = dict(zip(answered, grade_all(grader, requests, stage=f"grading ({model.model_id})",
                                           progress=progress), strict=True))
     grades = [graded[i] if i in graded else _failed(g) for i, g in enumerate(generations)]
     every = frozenset(i for c in bundle.categories for i in bundle.valid_ids(c))
     own = {c: frozenset(bundle.valid_ids(c)) for c in bundle.categories}
-    return [build_row(model.model_id, p, pl, g, gr, (own[pl.category], every), config.style_from)
+    return [build_row(model.model_id, p, pl, g, gr, (own[pl.category], every), config.style_from, fmt)
             for p, pl, g, gr in zip(prompts, placements, generations, grades, strict=True)]
 
 

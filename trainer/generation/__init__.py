@@ -22,9 +22,9 @@ without a usable category), `WorkLogError` (the output folder cannot be used), `
 file cannot be written); backends raise `trainer.backends.BackendError`.
 """
 
+from compiler.prompt_files import read_jsonl
 from trainer.generation._config import GenerationConfig
-from trainer.generation._keys import model_identity
-from trainer.generation._lazy import LazyBackend, check_spec, expected_model_id
+from trainer.generation._lazy import LazyBackend, check_address, expected_model_id
 from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET
 from trainer.generation._progress import NullProgress, Progress
 from trainer.generation._prompts import PromptFileError, PromptRow, read_prompts
@@ -48,7 +48,7 @@ from trainer.generation._routing import (
     spec_for_bundle,
 )
 from trainer.generation._run import CANDIDATE_LOG, WORK_DIR, candidate_log, run_generation, stale_categories
-from trainer.generation._worklog import WorkLog, WorkLogError, read_jsonl
+from trainer.generation._worklog import WorkLog, WorkLogError
 
 __all__ = [
     "BUNDLE_COPY",
@@ -84,9 +84,8 @@ __all__ = [
     "WorkLog",
     "WorkLogError",
     "candidate_log",
-    "check_spec",
+    "check_address",
     "expected_model_id",
-    "model_identity",
     "read_jsonl",
     "read_prompts",
     "route_text",

@@ -10,6 +10,10 @@
                    sampling stops at `</answer>` (or, with `short_answers`, at the first blank line; an
                    answer the token limit cuts off then ends at its last full sentence)
 
+The tags are the reasoning format's (`compiler.reasoning`): `tags` or `think` (`<think>`, then the answer
+after `</think>`, which ends at the end of the turn). Not `harmony`: its channel markers are special tokens
+that gpt-oss chat templates refuse in a prefilled message (and models that size follow the format unaided).
+
 The result is always well-formed. Without guides every word is the model's and only the tags are ours;
 a guide adds the spec's own words (a rule citation, the opening sentence of the spec's GOOD answers in
 that style; `trainer.generation._guide`). The backend must continue a final assistant message (prefill):
@@ -24,14 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from compiler.format import (
-    ANSWER_CLOSE,
-    ANSWER_OPEN,
-    DECISION_PREFIX,
-    REASONING_CLOSE,
-    REASONING_OPEN,
-    format_completion,
-)
+from compiler.format import DECISION_PREFIX, format_completion
+from compiler.reasoning import HARMONY, TAGS, ReasoningError, ReasoningFormat
 from spec_lang.model import RESPONSES, Response
 from trainer.backends import ChatBackend, ChatMessage, Conversation, Generation, SamplingParams
 from trainer.generation._guide import Guide
@@ -64,8 +62,24 @@ class Guided:
     """The decision was set to the prompt's expected response against the model's own choice."""
 
 
-def _reasoning_prefix(reasoning: str) -> str:
-    return f"{REASONING_OPEN}\n{reasoning.strip()}\n{DECISION_PREFIX}"
+def _reasoning_prefix(reasoning: str, fmt: ReasoningFormat) -> str:
+    return f"{fmt.reasoning_open}\n{reasoning.strip()}\n{DECISION_PREFIX}"
+
+
+def _answer_head(reasoning: str, decision: Response, opener: str, fmt: ReasoningFormat) -> str:
+    """Everything before the model's answer: the reasoning with its decision line, the closing tag, the answer's
+    opening tag (`tags`) or the blank line (`think`), and the guide's opener."""
+    answer_start = f"{fmt.answer_open}\n" if fmt.answer_open else "\n"
+    return f"{_reasoning_prefix(reasoning, fmt)} {decision}\n{fmt.reasoning_close}\n{answer_start}{opener}"
+
+
+def check_guidable(fmt: ReasoningFormat) -> None:
+    """`ReasoningError` for a format guided generation cannot write (`harmony`)."""
+    if fmt == HARMONY:
+        raise ReasoningError("guided generation cannot write the harmony format: its channel markers are special "
+                             "tokens a prefilled assistant message may not hold",
+                             "drop --guided (gpt-oss models follow the format unaided), or compile the bundle "
+                             "with --reasoning tags or think")
 
 
 def _with_prefill(conversation: Conversation, text: str) -> list[ChatMessage]:
@@ -84,40 +98,42 @@ def _decide(probs: dict[str, float] | None, guide: Guide) -> tuple[Response, Res
 
 
 def _think(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams,
-           guides: Sequence[Guide], reasoning_tokens: int | None) -> list[Generation]:
+           guides: Sequence[Guide], reasoning_tokens: int | None, fmt: ReasoningFormat) -> list[Generation]:
     budget = reasoning_tokens if reasoning_tokens is not None else max(1, params.max_new_tokens // 2)
     if budget == 0:
         return [Generation(text="", prompt_tokens=0, completion_tokens=0, finish_reason="stop")] * len(guides)
-    think = params.model_copy(update={"max_new_tokens": budget,
-                                      "stop": (DECISION_PREFIX, REASONING_CLOSE, ANSWER_OPEN)})
-    starts = [f"{REASONING_OPEN}\n" + (f"{g.citation}\n" if g.citation else "") for g in guides]
+    stops = tuple(s for s in (DECISION_PREFIX, fmt.reasoning_close, fmt.answer_open) if s)
+    think = params.model_copy(update={"max_new_tokens": budget, "stop": stops})
+    starts = [f"{fmt.reasoning_open}\n" + (f"{g.citation}\n" if g.citation else "") for g in guides]
     return backend.generate([_with_prefill(c, s) for c, s in zip(conversations, starts, strict=True)], think)
 
 
 def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation], params: SamplingParams,
                     guides: Sequence[Guide] | None = None, reasoning_tokens: int | None = None,
                     short_answers: bool = False,
-                    answer_conversations: Sequence[Conversation] | None = None) -> list[Guided]:
-    """One well-formed completion per conversation (see the module docstring). `reasoning_tokens=0`: no
-    model-written reasoning; `answer_conversations`: what the answer step sees instead (e.g. without the
-    spec system prompt)."""
+                    answer_conversations: Sequence[Conversation] | None = None,
+                    fmt: ReasoningFormat = TAGS) -> list[Guided]:
+    """One well-formed completion per conversation in the reasoning format `fmt` (see the module docstring).
+    `reasoning_tokens=0`: no model-written reasoning; `answer_conversations`: what the answer step sees
+    instead (e.g. without the spec system prompt)."""
+    check_guidable(fmt)
     guides = list(guides) if guides is not None else [Guide()] * len(conversations)
     budget = params.max_new_tokens
-    first = _think(backend, conversations, params, guides, reasoning_tokens)
+    first = _think(backend, conversations, params, guides, reasoning_tokens, fmt)
     reasonings = [(g.citation + "\n" if g.citation else "") + one.text.strip() for g, one in zip(guides, first,
                                                                                                   strict=True)]
     probs = backend.choice_probs(
-        [_with_prefill(c, _reasoning_prefix(r)) for c, r in zip(conversations, reasonings, strict=True)], "",
+        [_with_prefill(c, _reasoning_prefix(r, fmt)) for c, r in zip(conversations, reasonings, strict=True)], "",
         _CHOICES)
     decided = [_decide(p, g) for p, g in zip(probs, guides, strict=True)]
     openers = [(g.openers or {}).get(d[0], "") for g, d in zip(guides, decided, strict=True)]
-    heads = [f"{_reasoning_prefix(r)} {d[0]}\n{REASONING_CLOSE}\n{ANSWER_OPEN}\n{o}"
-             for r, d, o in zip(reasonings, decided, openers, strict=True)]
+    heads = [_answer_head(r, d[0], o, fmt) for r, d, o in zip(reasonings, decided, openers, strict=True)]
+    ends = (fmt.answer_close,) if fmt.answer_close else ()
     left = max(1, budget - max((g.completion_tokens for g in first), default=0))
     answering = answer_conversations if answer_conversations is not None else conversations
     answers = backend.generate([_with_prefill(c, h) for c, h in zip(answering, heads, strict=True)],
-                               params.model_copy(update={"max_new_tokens": left, "stop": (ANSWER_CLOSE, "\n\n")
-                                                         if short_answers else (ANSWER_CLOSE,)}))
+                               params.model_copy(update={"max_new_tokens": left, "stop": (*ends, "\n\n")
+                                                         if short_answers else ends}))
     if short_answers:
         answers = [trim_to_sentence(a) for a in answers]
     out = []
@@ -128,7 +144,7 @@ def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation],
             out.append(Guided(failed, own, forced))
             continue
         answer = f"{opener} {two.text.lstrip()}" if opener and not opener[-1].isspace() else opener + two.text
-        text = format_completion(reasoning, answer, decision)
+        text = format_completion(reasoning, answer, decision, fmt)
         out.append(Guided(Generation(text=text, prompt_tokens=one.prompt_tokens + two.prompt_tokens,
                                      completion_tokens=one.completion_tokens + 1 + two.completion_tokens,
                                      finish_reason=two.finish_reason), own, forced))

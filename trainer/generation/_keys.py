@@ -15,16 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spec_lang.versions import digest
+from trainer.backends import model_identity
 from trainer.judging import JudgeConfig, Message
-
-
-def model_identity(model_id: str) -> str:
-    """The part of a backend's model id that names the model: for OpenAI-compatible servers, the model
-    name without the base URLs (adding or moving a replica serves the same model)."""
-    kind, _, rest = model_id.partition(":")
-    if kind == "openai" and "#" in rest:
-        return f"openai:{rest.rpartition('#')[2]}"
-    return model_id
 
 
 def prompt_key(prompt: Sequence[Message], category: str) -> str:
@@ -41,5 +33,8 @@ def unit_key(prompt: str, category_hash: str, system_prompt_hash: str, generator
 
 def judge_key(unit: str, judge: str, config: JudgeConfig, rubric_hash: str, **panel: Any) -> str:
     """The key of one judgement of one completion (`panel`: the panel's inputs, when it grades)."""
-    return digest({"unit": unit, "judge": model_identity(judge), "config": config.model_dump(mode="json"),
+    # the reasoning format is in the unit key already (the system prompt asks for it): left out, so keys made
+    # before formats existed still match
+    how = config.model_dump(mode="json", exclude={"reasoning"})
+    return digest({"unit": unit, "judge": model_identity(judge), "config": how,
                    "rubric": rubric_hash, **panel})

@@ -1,5 +1,5 @@
 """`LazyBackend`: a backend that is opened on its first model call, so a run with nothing to do (or a dry
-run) loads no model. Its `model_id` is worked out from the spec string without loading where it can be
+run) loads no model. Its `model_id` is worked out from the model address without loading where it can be
 (`embedded`, `hf:PATH`, `openai:URL#MODEL`, `fake`); `openai:URL` without a model asks the server.
 """
 
@@ -10,43 +10,35 @@ from pathlib import Path
 from typing import Any
 
 from trainer.backends import (
-    SPEC_FORMS,
-    BackendSpecError,
     ChatBackend,
     Conversation,
     Generation,
     JsonSchema,
     SamplingParams,
-    describe_spec_forms,
     find_embedded_gguf,
     open_backend,
+    parse_address,
 )
 
-KINDS = tuple(form.partition(":")[0].partition("[")[0] for form, _ in SPEC_FORMS)
 
-
-def check_spec(spec: str) -> str:
-    """The spec, stripped, when its kind is one `open_backend` knows; else `BackendSpecError`."""
-    kind, _, rest = spec.strip().partition(":")
-    if kind not in KINDS or (kind in ("hf", "openai") and not rest.strip()) or (kind in ("embedded", "fake") and rest):
-        raise BackendSpecError(f"invalid backend spec {spec!r}; accepted forms:\n{describe_spec_forms()}")
-    return spec.strip()
+def check_address(spec: str) -> str:
+    """The model address, stripped, when it is one `open_backend` accepts; else `ModelAddressError`."""
+    return parse_address(spec).text
 
 
 def expected_model_id(spec: str) -> str | None:
     """The `model_id` the backend named by `spec` will have, or None when only the backend can tell."""
-    kind, _, rest = check_spec(spec).partition(":")
-    if kind == "embedded":
+    address = parse_address(spec)
+    if address.kind == "embedded":
         from trainer.backends import embedded_name  # the backend's own naming, not re-implemented
 
         return f"embedded:{embedded_name(find_embedded_gguf())}"
-    if kind == "hf":
-        return f"hf:{Path(rest.strip()).expanduser().resolve()}"
-    if kind == "openai":
-        address, _, model = rest.partition("#")
-        urls = [u.strip().rstrip("/") for u in address.split(",") if u.strip()]
-        return f"openai:{','.join(urls)}#{model.strip()}" if model.strip() else None
-    return kind
+    if address.kind == "hf":
+        return f"hf:{Path(str(address.model_folder)).resolve()}"
+    if address.kind == "openai":
+        urls = [u.rstrip("/") for u in address.urls]
+        return f"openai:{','.join(urls)}#{address.model}" if address.model else None
+    return address.kind
 
 
 class LazyBackend:
@@ -54,7 +46,7 @@ class LazyBackend:
     only the backend can tell its `model_id`)."""
 
     def __init__(self, spec: str, opener: Callable[..., ChatBackend] = open_backend, **options: Any) -> None:
-        self.spec = check_spec(spec)
+        self.spec = check_address(spec)
         self._opener = opener
         self._options = options
         self._backend: ChatBackend | None = None

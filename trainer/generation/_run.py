@@ -20,10 +20,11 @@ from pathlib import Path
 
 from compiler.bundle import Bundle
 from compiler.format import parse_completion
+from compiler.reasoning import TAGS
 from trainer.backends import ChatBackend, ChatMessage, Generation
 from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
-from trainer.generation._guided import Guided, guided_generate
+from trainer.generation._guided import Guided, check_guidable, guided_generate
 from trainer.generation._outputs import remove_stale, write_outputs
 from trainer.generation._plan import Plan, Unit, dedupe, make_plan, needs_judging, template_hash, text_hash
 from trainer.generation._progress import NullProgress, Progress
@@ -53,13 +54,14 @@ def _generated(unit: Unit, generation: Generation, bundle: Bundle, generator: st
                guided: Guided | None = None) -> Candidate:
     row = unit.row
     failed = generation.finish_reason == "error"
-    parsed = parse_completion(generation.text, bundle.valid_ids(row.category))
+    text = bundle.reasoning.join(generation.text, generation.reasoning)  # a server's separate reasoning field
+    parsed = parse_completion(text, bundle.valid_ids(row.category), bundle.reasoning)
     return Candidate(
         key=unit.key, prompt_key=row.key, prompt=row.prompt, source=row.source, category=row.category,
         retrieval_score=row.retrieval_score, uncategorised=row.uncategorised, sample_index=unit.sample_index,
         spec_revision=bundle.revision, category_hash=bundle.category_hash(row.category), template_hash=templates,
         system_prompt_hash=_system_hash(bundle, row.category), generator_model=generator, sampling=unit.sampling,
-        completion=generation.text, finish_reason=generation.finish_reason,
+        completion=text, finish_reason=generation.finish_reason,
         generation_error=(generation.error or "the backend reported an error") if failed else None,
         prompt_tokens=generation.prompt_tokens, completion_tokens=generation.completion_tokens,
         well_formed=parsed.well_formed and not failed, format_problems=parsed.problems, decision=parsed.decision,
@@ -91,13 +93,13 @@ class _Runner:
         for index, group in groups.items():
             conversations = [[ChatMessage(role="system", content=self.bundle.system_prompt(u.row.category)),
                               *u.row.prompt] for u in group]
-            params = self.config.sampling(index or 0)
+            params = self.config.sampling(index or 0).model_copy(update={"reasoning": self.bundle.reasoning != TAGS})
             notes: list[Guided | None] = [None] * len(group)
             if self.config.guided:
                 notes = list(guided_generate(
                     self.backend, conversations, params, [u.guide for u in group], self.config.reasoning_tokens,
                     self.config.short_answers, None if self.config.answer_with_spec else [
-                        [*u.row.prompt] for u in group]))
+                        [*u.row.prompt] for u in group], self.bundle.reasoning))
                 out = [n.generation for n in notes if n is not None]
             else:
                 out = self.backend.generate(conversations, params)
@@ -192,6 +194,8 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
     out = Path(out_dir)
     progress = progress or NullProgress()
     started = time.perf_counter()
+    if config.guided:
+        check_guidable(bundle.reasoning)
     if dry_run:
         log = candidate_log(out)
         routing = _routing(prompts, bundle, out, categoriser, config, dry_run=True)
@@ -210,8 +214,9 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
         lines = log.skipped
         plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
         progress.start(len(plan.units), plan.cached, len(plan.to_generate), len(plan.to_judge))
-        llm_judge = Judge(judge, bundle, config.judge)
-        the_judge = PanelJudge(llm_judge if config.panel_llm else None, config=config.judge) if config.panel \
+        judging = config.judge.model_copy(update={"reasoning": bundle.reasoning.name})
+        llm_judge = Judge(judge, bundle, judging)
+        the_judge = PanelJudge(llm_judge if config.panel_llm else None, config=judging) if config.panel \
             else llm_judge
         runner = _Runner(config, bundle, backend, the_judge, log, progress)
         finished = _execute(runner, plan, config.batch_size * config.samples)

@@ -13,7 +13,6 @@ the operating system when a process dies, so a killed run never leaves a stale l
 from __future__ import annotations
 
 import glob
-import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -91,11 +90,6 @@ class WorkLog(Generic[M]):
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
-
-
-def read_jsonl(path: Path) -> list[dict[str, object]]:
-    """The objects of a JSONL file this package wrote (for tests and tools)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 class WorkDirLock:

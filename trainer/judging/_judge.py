@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from compiler.bundle import Bundle
+from compiler.reasoning import get_format
 from compiler.verdict import SCORE_TOKENS, verdict_schema
 from trainer.backends import ChatBackend, ChatMessage, Generation, SamplingParams
 from trainer.judging._aggregate import combine, read_run
@@ -56,7 +57,7 @@ class Judge:
     def conversation(self, request: JudgeRequest) -> list[ChatMessage]:
         """The conversation the judge model sees for one request."""
         return judge_conversation(self.rubric(request.category), request.prompt, request.completion,
-                                  self.config.show_reasoning)
+                                  self.config.show_reasoning, get_format(self.config.reasoning))
 
     def grade(self, requests: Sequence[JudgeRequest]) -> list[Grade]:
         """One `Grade` per request, in order. Raises `JudgeError` for a category the bundle does not have

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from compiler.reasoning import ReasoningName
 from compiler.verdict import SCORE_MAX, SCORE_MIN, Verdict
 from spec_lang.errors import DelibError
 from spec_lang.model import Response
@@ -46,6 +47,9 @@ class JudgeConfig(BaseModel):
     digits 1..5 after `{"score": ` (the other verdict fields still come from the generated verdict)."""
     seed: int | None = None
     """Seed of the verdict sampling; run `i` uses `seed + i` so that seeded runs still differ."""
+    reasoning: ReasoningName = "tags"
+    """The reasoning format the graded completions are written in (`compiler.reasoning`); the judge is shown
+    them as tags whatever the format, so the rubric reads the same."""
 
 
 class JudgeRequest(BaseModel):
@@ -58,7 +62,7 @@ class JudgeRequest(BaseModel):
     prompt: tuple[Message, ...]
     """The conversation the response answers, WITHOUT the spec system prompt."""
     completion: str
-    """The raw completion, in `compiler.format` (reasoning block, then answer block)."""
+    """The raw completion, in `compiler.format` (reasoning, then answer, in the `JudgeConfig.reasoning` format)."""
     expected: tuple[Response, ...] = ()
     """The responses that count as right for the prompt (from the prompt set); empty: unknown. Only the
     judge panel reads it."""

@@ -29,9 +29,11 @@ import re
 from collections.abc import Sequence
 
 from compiler.format import parse_completion
+from compiler.reasoning import ReasoningFormat, get_format
 from spec_lang.model import Response
 from trainer.judging._judge import Judge
 from trainer.judging._models import Grade, JudgeConfig, JudgeRequest, JudgeUsage, MemberVote
+from trainer.judging._render import bare_answer
 from trainer.judging._reward_model import RewardModelJudge
 from trainer.judging.refusal import KeywordDetector, StyleDetector
 
@@ -46,19 +48,15 @@ def matches(style: Response, expected: Sequence[Response]) -> bool:
     return style in expected or (style in _DECLINE and bool(_DECLINE & set(expected)))
 
 
-def _answer(completion: str) -> str:
-    parsed = parse_completion(completion)
-    return parsed.answer if parsed.answer or "<answer>" in completion.lower() else completion
-
-
-def _votes(request: JudgeRequest, answer: str, style: Response, read_decision: bool) -> list[MemberVote]:
+def _votes(request: JudgeRequest, answer: str, style: Response, read_decision: bool,
+           fmt: ReasoningFormat) -> list[MemberVote]:
     words = len(_WORD.findall(answer))
     votes = [MemberVote(name="substance", score=PASS if words >= MIN_WORDS else FAIL, note=f"{words} words")]
     if request.expected:
         ok = matches(style, request.expected)
         votes.append(MemberVote(name="expected", score=PASS if ok else FAIL,
                                 note=f"style {style}, expected {'|'.join(request.expected)}"))
-    decision = parse_completion(request.completion).decision if read_decision else None
+    decision = parse_completion(request.completion, (), fmt).decision if read_decision else None
     if decision is not None:
         ok = matches(style, (decision,))
         votes.append(MemberVote(name="decision", score=PASS if ok else FAIL,
@@ -89,12 +87,13 @@ class PanelJudge:
         if not requests:
             return []
         llm = self.judge.grade(requests) if self.judge is not None else [None] * len(requests)
-        answers = [_answer(r.completion) for r in requests]
+        fmt = get_format(self.config.reasoning)
+        answers = [bare_answer(r.completion, fmt) for r in requests]
         styles = self.detector.detect(answers)
         return [self._combine(r, a, s, g) for r, a, s, g in zip(requests, answers, styles, llm, strict=True)]
 
     def _combine(self, request: JudgeRequest, answer: str, style: Response, llm: Grade | None) -> Grade:
-        votes = _votes(request, answer, style, self.config.show_reasoning)
+        votes = _votes(request, answer, style, self.config.show_reasoning, get_format(self.config.reasoning))
         if llm is not None:
             votes.insert(0, MemberVote(name="llm", score=llm.score, note=llm.unscored_reason or
                                        f"style {llm.style or '?'}"))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compiler.format import ANSWER_CLOSE, ANSWER_OPEN, parse_completion
+from compiler.reasoning import TAGS, ReasoningFormat
 from trainer.backends import ChatMessage
 
 RULE = "---"
@@ -35,28 +35,34 @@ def render_conversation(prompt: Sequence[ChatMessage]) -> str:
     return "\n\n".join(f"[{m['role']}]\n{m['content'].strip()}" for m in prompt)
 
 
-def shown_reply(completion: str, show_reasoning: bool) -> str:
-    """What the judge sees of a completion: all of it, or only its answer block (re-wrapped in answer tags)."""
-    if show_reasoning:
-        return completion.strip() or NO_ANSWER
-    answer = parse_completion(completion).answer
-    return f"{ANSWER_OPEN}\n{answer or NO_ANSWER}\n{ANSWER_CLOSE}"
+def shown_reply(completion: str, show_reasoning: bool, reasoning: ReasoningFormat = TAGS) -> str:
+    """What the judge sees of a completion in the format `reasoning`: its reasoning and answer, or only its
+    answer, in tags (`ReasoningFormat.judge_view`)."""
+    return reasoning.judge_view(completion, show_reasoning)
 
 
-def judge_user_message(prompt: Sequence[ChatMessage], completion: str, show_reasoning: bool) -> str:
+def bare_answer(completion: str, reasoning: ReasoningFormat = TAGS) -> str:
+    """The answer of a completion for the style detectors: the whole text when the format finds no answer."""
+    answer = reasoning.split(completion).answer.strip()
+    marked = bool(reasoning.answer_open) and reasoning.answer_open.lower() in completion.lower()
+    return answer if answer or marked else completion
+
+
+def judge_user_message(prompt: Sequence[ChatMessage], completion: str, show_reasoning: bool,
+                       reasoning: ReasoningFormat = TAGS) -> str:
     """The user turn of the judge's conversation."""
     what = "reasoning and answer" if show_reasoning else "final answer only"
     return (
         f"The conversation:\n\n{render_conversation(prompt)}\n\n{RULE}\n"
         f"The assistant's reply to the last user message ({what}):\n\n"
-        f"{shown_reply(completion, show_reasoning)}\n{RULE}\n\n{_ASK}"
+        f"{shown_reply(completion, show_reasoning, reasoning)}\n{RULE}\n\n{_ASK}"
     )
 
 
 def judge_conversation(rubric: str, prompt: Sequence[ChatMessage], completion: str,
-                       show_reasoning: bool) -> list[ChatMessage]:
+                       show_reasoning: bool, reasoning: ReasoningFormat = TAGS) -> list[ChatMessage]:
     """The two-turn conversation sent to the judge model."""
     return [
         ChatMessage(role="system", content=rubric),
-        ChatMessage(role="user", content=judge_user_message(prompt, completion, show_reasoning)),
+        ChatMessage(role="user", content=judge_user_message(prompt, completion, show_reasoning, reasoning)),
     ]

@@ -20,8 +20,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from compiler.format import parse_completion
+from compiler.reasoning import get_format
+from trainer.backends import RUN_FINAL
 from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
+from trainer.judging._render import bare_answer
 from trainer.judging.refusal import KeywordDetector, StyleDetector
 
 RM_PREFIX = "rm:"
@@ -53,16 +55,11 @@ def model_folder(path: str | Path) -> Path:
     """The model folder of a reward-model run (`RUN/final`), or `path` itself when it holds the model.
     Raises `JudgeError` when neither does."""
     folder = Path(path).expanduser()
-    for candidate in (folder / "final", folder):
+    for candidate in (folder / RUN_FINAL, folder):
         if (candidate / "config.json").is_file():
             return candidate
     raise JudgeError(f"rm:{path}: no reward model there (neither final/config.json nor config.json); "
                      "train one with `delib train judge SPEC -o RUN`, then pass --judge rm:RUN")
-
-
-def _answer(completion: str) -> str:
-    parsed = parse_completion(completion)
-    return parsed.answer if parsed.answer or "<answer>" in completion.lower() else completion
 
 
 class RewardModelJudge:
@@ -118,7 +115,7 @@ class RewardModelJudge:
         """One grade per request, in order: the reward model's score, the detector's style."""
         if not requests:
             return []
-        answers = [_answer(r.completion) for r in requests]
+        answers = [bare_answer(r.completion, get_format(self.config.reasoning)) for r in requests]
         rewards = self.rewards([render_pair(r.prompt, a) for r, a in zip(requests, answers, strict=True)])
         styles = self.detector.detect(answers)
         return [Grade(score=score_of(reward), unscored_reason=None, run_scores=(score_of(reward),), verdicts=(None,),

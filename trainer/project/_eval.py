@@ -22,7 +22,7 @@ def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Se
     from trainer.judging import is_reward_model, open_judge
 
     config = EvalConfig(max_new_tokens=settings.max_new_tokens, judge_runs=settings.judge_runs, seed=settings.seed,
-                        verdict_tokens=settings.verdict_tokens)
+                        verdict_tokens=settings.verdict_tokens, reasoning=bundle.reasoning.name)
     rows = read_prompt_file(prompts)[: settings.limit]
     placements = place_prompts(rows, bundle.categories, Sources(bundle=bundle, specs=tuple(specs)).router(echo))
     opened: dict[str, ChatBackend] = {}

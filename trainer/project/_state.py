@@ -55,13 +55,15 @@ def key_of(inputs: Mapping[str, Any]) -> str:
     return digest(dict(inputs))
 
 
-def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Dotted names of the inputs that differ (nested tables compared key by key)."""
-    out: list[str] = []
+def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any],
+                   prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The key paths of the inputs that differ (nested tables compared key by key), e.g.
+    `("files", "policies/safety.md")`: a path as parts, since a key may hold dots itself."""
+    out: list[tuple[str, ...]] = []
     for name in sorted(set(before) | set(after)):
         a, b = before.get(name), after.get(name)
         if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out += changed_inputs(a, b, f"{prefix}{name}.")
+            out += changed_inputs(a, b, (*prefix, name))
         elif a != b:
-            out.append(f"{prefix}{name}")
+            out.append((*prefix, name))
     return out

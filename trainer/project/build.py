@@ -11,6 +11,9 @@ A stage runs when the digest of its inputs differs from the one recorded in `OUT
 outputs are gone; everything downstream of a rebuilt stage sees new inputs too. Generation reuses its
 work log, so a spec change regenerates only the stale categories; with `continue_training` a rebuilt SFT
 stage starts from the previous SFT run's final model (its manifest names it as the parent).
+
+Paths in `build.json` (inputs and outputs) are relative to the project folder, so a moved checkout, or
+the same project in CI at another path, is still up to date.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Literal
 
 from compiler import TemplateSet, build_bundle, resolve_counter
 from compiler.bundle import Bundle
+from compiler.reasoning import ReasoningFormat, chat_template_in, resolve
 from spec_lang import Spec, expand
 from spec_lang.errors import EmptyResultError
 from spec_lang.versions import SpecHashes, revision_id
@@ -66,8 +70,21 @@ class _Build:
         record = self.state.stages.get(stage)
         return record.outputs.get(name) if record else None
 
+    def rel(self, path: Path | str) -> str:
+        """`path` as `build.json` stores it: relative to the project folder when inside it (POSIX slashes)."""
+        try:
+            return Path(path).resolve().relative_to(self.project.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def run_path(self, stage: StageName) -> Path | None:
+        """The run folder a training stage produced, resolved against the project folder."""
+        run = self.output(stage, "run")
+        return self.project.path(str(run)) if run else None
+
     def record(self, stage: StageName, inputs: dict[str, Any], outputs: dict[str, Any], summary: str) -> None:
         stages = dict(self.state.stages)
+        summary = summary.replace(f"{self.project.root}/", "")  # paths in it relative to the project, as the rest
         stages[stage] = StageRecord(key=key_of(inputs), inputs=inputs, outputs=outputs, summary=summary,
                                     finished_at=now())
         self.state = self.state.model_copy(update={"stages": stages})
@@ -95,13 +112,26 @@ def _templates(project: Project) -> TemplateSet:
 
 def _lint_inputs(b: _Build) -> dict[str, Any]:
     refs = expand(b.project.spec_refs)
-    return {"files": {str(r): _file_digest(Path(r.path)) if r.rev is None else str(r) for r in refs}}
+    return {"files": {b.rel(r.path) + (f"@{r.rev}" if r.rev else ""): _file_digest(Path(r.path)) if r.rev is None
+                      else str(r) for r in refs}}
 
 
 def _compile_inputs(b: _Build) -> dict[str, Any]:
     b.specs = b.specs or load_clean_specs(b.project.spec_refs)
     return {"revisions": [revision_id(s) for s in b.specs], "templates": _templates(b.project).hashes,
-            "tokenizer": b.project.spec.tokenizer}
+            "tokenizer": b.project.spec.tokenizer, **_reasoning_input(b)}
+
+
+def _reasoning_input(b: _Build) -> dict[str, Any]:
+    """The reasoning format, as an input of the stages that render or sample in it (absent when `auto`, as in
+    projects from before formats existed; `auto` follows the tokenizer, itself an input)."""
+    reasoning = b.project.spec.reasoning
+    return {} if reasoning == "auto" else {"reasoning": reasoning}
+
+
+def _reasoning(b: _Build) -> ReasoningFormat:
+    reasoning, tokenizer = b.project.spec.reasoning, b.project.spec.tokenizer
+    return resolve(reasoning, chat_template=chat_template_in(tokenizer) if reasoning == "auto" else None)
 
 
 def _generate_inputs(b: _Build) -> dict[str, Any]:
@@ -109,7 +139,8 @@ def _generate_inputs(b: _Build) -> dict[str, Any]:
     g = b.project.generate
     return {"categories": {c: h for s in b.specs for c, h in SpecHashes(s).categories.items()},
             "templates": _templates(b.project).hashes, "prompts": _file_digest(b.project.path(g.prompts)),
-            "settings": g.model_dump(mode="json", exclude={"prompts"}), "backends": b.project.backends.model_dump()}
+            "settings": g.model_dump(mode="json", exclude={"prompts"}), "backends": b.project.backends.model_dump(),
+            **_reasoning_input(b)}
 
 
 def _sft_inputs(b: _Build) -> dict[str, Any]:
@@ -124,15 +155,15 @@ def _rl_inputs(b: _Build) -> dict[str, Any]:
             "settings": rl.model_dump(mode="json"), "judge": b.project.backends.judge}
 
 
-def _eval_model(b: _Build) -> str | None:
-    run = b.output("rl", "run") if "rl" in b.project.build.stages else b.output("sft", "run")
-    return str(run) if run else None
+def _eval_model(b: _Build) -> Path | None:
+    return b.run_path("rl") if "rl" in b.project.build.stages else b.run_path("sft")
 
 
 def _eval_inputs(b: _Build) -> dict[str, Any]:
     e = b.project.eval
     prompts = b.project.path(e.prompts or b.project.generate.prompts)
-    return {"model": _eval_model(b), "base": b.project.sft.model if e.compare_base else None,
+    model = _eval_model(b)
+    return {"model": b.rel(model) if model else None, "base": b.project.sft.model if e.compare_base else None,
             "bundle": b.output("compile", "revision"), "categories": b.output("compile", "categories"),
             "prompts": _file_digest(prompts), "settings": e.model_dump(mode="json"), "judge": b.project.backends.judge}
 
@@ -148,8 +179,9 @@ def _run_lint(b: _Build) -> tuple[dict[str, Any], str]:
 def _run_compile(b: _Build) -> tuple[dict[str, Any], str]:
     b.specs = b.specs or load_clean_specs(b.project.spec_refs)
     counter = resolve_counter(b.project.spec.tokenizer)[0]
-    b.bundle, report = build_bundle(b.specs, b.out / "bundle", templates=_templates(b.project), counter=counter)
-    outputs = {"bundle": str(b.out / "bundle"), "revision": b.bundle.revision,
+    b.bundle, report = build_bundle(b.specs, b.out / "bundle", templates=_templates(b.project), counter=counter,
+                                    reasoning=_reasoning(b))
+    outputs = {"bundle": b.rel(b.out / "bundle"), "revision": b.bundle.revision,
                "categories": {c: b.bundle.category_hash(c) for c in b.bundle.categories}}
     return outputs, (f"{len(b.bundle.categories)} categories into {b.out / 'bundle'} ({len(report.written)} "
                      f"written, {len(report.unchanged)} unchanged)")
@@ -171,7 +203,7 @@ def _routed_prompts(data: Path, target: Path) -> str:
     """The generated prompts with the categories generation gave them, as an RL prompts file."""
     seen: dict[str, dict[str, str]] = {}
     for row in read_jsonl(data / "candidates.jsonl"):
-        text = str(row["prompt"][-1]["content"])  # type: ignore[index]
+        text = str(row["prompt"][-1]["content"])
         seen.setdefault(text, {"prompt": text, "category": str(row["category"]),
                                "expected": "|".join(str(e) for e in _list(row.get("expected")))})
     from spec_lang.atomic import write_atomic
@@ -191,7 +223,7 @@ def _run_generate(b: _Build) -> tuple[dict[str, Any], str]:
                            "nothing to train on", "lower [generate].threshold, raise samples, or use a stronger "
                            "generator; see candidates.jsonl")
     routed = _routed_prompts(data, b.out / "rl_prompts.jsonl")
-    outputs = {"data": str(data), "fingerprint": _file_digest(data / "data.jsonl"), "routed_prompts": routed}
+    outputs = {"data": b.rel(data), "fingerprint": _file_digest(data / "data.jsonl"), "routed_prompts": routed}
     t = report.totals
     return outputs, (f"{t.kept} rows kept of {t.candidates} candidates ({report.cached} reused, "
                      f"{report.generator.items} generated) into {data}")
@@ -199,22 +231,23 @@ def _run_generate(b: _Build) -> tuple[dict[str, Any], str]:
 
 def _run_sft(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
     config = b.project.sft
-    previous = b.output("sft", "run")
-    if b.project.build.continue_training and previous and (Path(previous) / "final" / "config.json").is_file():
+    previous = b.run_path("sft")
+    if b.project.build.continue_training and previous and (previous / "final" / "config.json").is_file():
         config = config.model_copy(update={"model": str(previous)})
     run = b.out / "runs" / f"sft-{key_of(inputs)[:8]}"
     result = train_sft(b.out / "data", run, config)
     loss = result.manifest.metrics.get("train_loss")
-    return {"run": str(run)}, (f"{run} from {config.model}" + (f", train loss {loss:.3f}" if loss is not None else ""))
+    return {"run": b.rel(run)}, (f"{b.rel(run)} from {config.model}"
+                                 + (f", train loss {loss:.3f}" if loss is not None else ""))
 
 
 def _run_rl(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    model = b.output("sft", "run") or b.project.sft.model
+    model = b.run_path("sft") or b.project.sft.model
     prompts = b.project.path(b.project.rl.prompts) if b.project.rl.prompts else b.out / "rl_prompts.jsonl"
     run = b.out / "runs" / f"rl-{key_of(inputs)[:8]}"
     result = train_rl(b.out / "bundle", prompts, run, b.project.rl.config(str(model), b.project.backends.judge))
     reward = result.manifest.metrics.get("reward")
-    return {"run": str(run)}, f"{run}" + (f", mean reward {reward:.3f}" if reward is not None else "")
+    return {"run": b.rel(run)}, b.rel(run) + (f", mean reward {reward:.3f}" if reward is not None else "")
 
 
 def _run_eval(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -228,7 +261,7 @@ def _run_eval(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
     summary = evaluate(f"hf:{model}", b.project.sft.model if e.compare_base else None, b.project.backends.judge,
                        _bundle(b), b.specs, b.project.path(e.prompts or b.project.generate.prompts), folder, e,
                        b.echo)
-    return {"report": str(folder / "report.html"), "json": str(folder / "eval.json")}, summary
+    return {"report": b.rel(folder / "report.html"), "json": b.rel(folder / "eval.json")}, summary
 
 
 _INPUTS: dict[StageName, Callable[[_Build], dict[str, Any]]] = {
@@ -246,9 +279,23 @@ def _run(stage: StageName, b: _Build, inputs: dict[str, Any]) -> tuple[dict[str,
     return {"sft": _run_sft, "rl": _run_rl, "eval": _run_eval}[stage](b, inputs)
 
 
-def _outputs_exist(record: StageRecord) -> bool:
+def _outputs_exist(project: Project, record: StageRecord) -> bool:
     paths = [v for k, v in record.outputs.items() if k in ("bundle", "data", "run", "report")]
-    return all(Path(p).exists() for p in paths)
+    return all(project.path(str(p)).exists() for p in paths)
+
+
+INPUT_NAMES = {"files": "spec file", "revisions": "spec revisions", "templates": "template", "tokenizer": "tokenizer",
+               "categories": "category", "prompts": "prompt file", "settings": "setting", "backends": "backend",
+               "data": "generated data", "model": "model", "base": "base model", "bundle": "bundle",
+               "judge": "judge", "reasoning": "reasoning format"}
+"""What each stage input is called in `delib status`."""
+
+
+def describe_changes(changed: Sequence[tuple[str, ...]], most: int = 6) -> str:
+    """`changed: spec file policies/safety.md, category privacy, setting samples` for `delib status`."""
+    named = [" ".join([INPUT_NAMES.get(path[0], path[0]), ".".join(path[1:])]).strip() for path in changed]
+    more = f" and {len(named) - most} more" if len(named) > most else ""
+    return "changed: " + ", ".join(named[:most]) + more
 
 
 def _check(stage: StageName, b: _Build) -> tuple[StageStatus, dict[str, Any]]:
@@ -258,9 +305,8 @@ def _check(stage: StageName, b: _Build) -> tuple[StageStatus, dict[str, Any]]:
     if record is None:
         return StageStatus(stage, "never built"), inputs
     if record.key != key_of(inputs):
-        changed = changed_inputs(record.inputs, inputs)
-        return StageStatus(stage, "stale", "changed: " + ", ".join(changed[:6])), inputs
-    if not _outputs_exist(record):
+        return StageStatus(stage, "stale", describe_changes(changed_inputs(record.inputs, inputs))), inputs
+    if not _outputs_exist(b.project, record):
         return StageStatus(stage, "stale", "its outputs are gone"), inputs
     return StageStatus(stage, "up to date", record.summary), inputs
 

@@ -37,6 +37,9 @@ class SpecSection(_Section):
     paths: tuple[str, ...] = Field(("policies",), description="Spec files or folders, compiled into one bundle.")
     templates: str | None = Field(None, description="Template folder or built-in profile (`compact`).")
     tokenizer: str | None = Field(None, description="Tokenizer for token counts, or `approx`.")
+    reasoning: Literal["auto", "tags", "think", "harmony"] = Field(
+        "auto", description="Reasoning format the bundle asks for (`compiler.reasoning`); generation, SFT, RL and "
+                            "evaluation follow the bundle. `auto`: the tokenizer's chat template's, else `tags`.")
 
 
 class BuildSection(_Section):
@@ -224,6 +227,7 @@ TEMPLATE = '''# delib.toml: the deliberative project file. `delib build` runs th
 paths = ["policies"]          # spec files or folders (compiled into one bundle)
 # templates = "compact"       # template folder, or the built-in `compact` profile for small-context models
 # tokenizer = "approx"        # token counts: a tokenizer folder or `approx` (default: the embedded SmolLM2's)
+# reasoning = "think"         # tags | think | harmony | auto: where the model reasons (README: Reasoning formats)
 
 [build]
 out = "build"                 # bundle/, data/, runs/, eval/ and build.json (the build state) go here

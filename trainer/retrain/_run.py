@@ -29,6 +29,7 @@ from compiler import (
     resolve_counter,
 )
 from compiler.bundle import Bundle
+from compiler.reasoning import TAGS
 from spec_lang import Spec
 from trainer._specs import load_clean_specs
 from trainer.backends import ChatBackend
@@ -130,8 +131,9 @@ def prepare(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
     try:
         templates, template_name = _templates(options.templates, old)
         counter = resolve_counter(options.tokenizer)[0]
-        bundle = build_bundle(specs, out / BUNDLE, templates=templates, counter=counter)[0] if write else \
-            compile_specs(specs, templates=templates, counter=counter)
+        reasoning = old.reasoning if old is not None else TAGS  # the run's reasoning format, kept
+        bundle = build_bundle(specs, out / BUNDLE, templates=templates, counter=counter, reasoning=reasoning)[0] \
+            if write else compile_specs(specs, templates=templates, counter=counter, reasoning=reasoning)
     except CompileError as exc:
         raise RetrainError(str(exc)) from exc
     current = {c: bundle.category_hash(c) for c in bundle.categories}

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from spec_lang.errors import DelibError
 from trainer.training._dist import is_main_process, num_processes, wait_for_everyone
+from trainer.training._step_report import report_steps
 from trainer.training.chat_templates import TemplateChoice
 from trainer.training.configs import RLStageConfig, SFTStageConfig
 from trainer.training.data import DataSource
@@ -113,6 +114,7 @@ def execute(layout: RunLayout, plan: RunPlan, manifest: RunManifest, trainer: An
     """
     callback = _manifest_callback_class()(layout, manifest)
     trainer.add_callback(callback)
+    report_steps(trainer, manifest.kind)  # our progress lines, not the trainer's raw metric dicts
     if is_main_process():
         write_manifest(layout.manifest, manifest)
     try:

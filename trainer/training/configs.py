@@ -48,6 +48,9 @@ class SFTStageConfig(_Frozen):
     chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
     answer_only: bool = Field(False, description="Train on the answers alone, the reasoning dropped (the paper's "
                                                  "ablation: what deliberation adds).")
+    reasoning: str = Field("auto", description="Reasoning format of the data (`compiler.reasoning`: `tags`, "
+                                               "`think`, `harmony`), or `auto`: the data's bundle's, else the one the "
+                                               "model's chat template speaks.")
 
 
 class RewardSettings(_Frozen):
@@ -96,3 +99,5 @@ class RLStageConfig(_Frozen):
     chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
     rewards: RewardSettings = Field(default_factory=RewardSettings, description="Reward model and weights.")
     vllm: VLLMSettings | None = Field(None, description="Generate with vLLM; None: transformers `generate`.")
+    reasoning: str = Field("auto", description="Reasoning format the policy writes (`compiler.reasoning`); `auto`: "
+                                               "the bundle's. Another than the bundle's is an error.")

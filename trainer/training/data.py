@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compiler.prompt_files import PromptFileError, RowError, json_value, read_prompt_file
+from compiler.prompt_files import PromptFileError, numbered_jsonl, read_prompt_file
 from trainer.training.errors import DataError
 
 DATASET_DIR = "dataset"
@@ -124,35 +124,12 @@ def _from_jsonl(path: Path) -> Any:
                         "assistant message), as `delib generate` writes them") from None
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a JSONL file (blank lines skipped); `DataError` names the bad line."""
-    return [row for _, row in _numbered_rows(path)]
-
-
 def _numbered_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """`(line, object)` of every row of a JSONL file (UTF-8, a byte-order mark is fine, lines end at \\n)."""
+    """`(line, object)` of every row of a JSONL file (`compiler.prompt_files.numbered_jsonl`)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read it: {exc.strerror or exc}", "check the path") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start})", "re-save it as UTF-8") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for number, raw in enumerate(text.split("\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = json_value(raw)
-        except RowError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON: {exc}", "write one JSON object per line") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}",
-                            "write one JSON object per line")
-        rows.append((number, row))
-    return rows
+        return numbered_jsonl(path)
+    except PromptFileError as exc:
+        raise DataError(exc.message, exc.hint) from None
 
 
 def _file_hash(path: Path) -> str:

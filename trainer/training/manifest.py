@@ -26,7 +26,20 @@ from spec_lang.errors import OutputError
 from trainer.training.configs import RLStageConfig, SFTStageConfig
 from trainer.training.data import DataSource
 from trainer.training.errors import RunStateError
-from trainer.training.models import ModelSource
+
+LoadedAs = Literal["embedded", "hf", "run"]
+
+
+class ModelSource(BaseModel):
+    """A resolved `--model`: where its files are and how they were found."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    spec: str = Field(description="The `--model` value as given.")
+    path: str = Field(description="The local transformers folder the weights and tokenizer are read from.")
+    loaded_as: LoadedAs = Field(description="`embedded` (GGUF dequantised into the cache), `hf` or `run`.")
+    model_id: str = Field(description="A readable id: `embedded:<name>`, `hf:<path>` or `run:<path>`.")
+    parent_run: str | None = Field(None, description="The run folder this model is the final model of, if any.")
+
 
 MANIFEST_FORMAT = "delib-run/1"
 RunKind = Literal["sft", "rl"]

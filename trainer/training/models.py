@@ -9,32 +9,28 @@ exactly as the backends load it for chat.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from trainer.training.errors import ModelSourceError
+from trainer.training.manifest import LoadedAs, ModelSource
+from trainer.training.runs import final_model_of
 
-LoadedAs = Literal["embedded", "hf", "run"]
+__all__ = ["LoadedAs", "ModelSource", "load_model", "resolve_model"]
 
 _FORMS = "`embedded`, `hf:PATH` (a transformers model folder) or a run folder from `delib train` (RUN)"
 
 
-class ModelSource(BaseModel):
-    """A resolved `--model`: where its files are and how they were found."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    spec: str = Field(description="The `--model` value as given.")
-    path: str = Field(description="The local transformers folder the weights and tokenizer are read from.")
-    loaded_as: LoadedAs = Field(description="`embedded` (GGUF dequantised into the cache), `hf` or `run`.")
-    model_id: str = Field(description="A readable id: `embedded:<name>`, `hf:<path>` or `run:<path>`.")
-    parent_run: str | None = Field(None, description="The run folder this model is the final model of, if any.")
-
-
 def resolve_model(spec: str) -> ModelSource:
-    """The folder `spec` names. Raises `ModelSourceError` saying which forms are accepted."""
-    text = spec.strip()
-    if text == "embedded":
+    """The folder the model address `spec` names (`trainer.backends.parse_address`; served models cannot be
+    trained). Raises `ModelSourceError` saying which forms are accepted."""
+    from trainer.backends import ModelAddressError, parse_address
+
+    try:
+        address = parse_address(spec)
+    except ModelAddressError as exc:
+        raise ModelSourceError(f"--model {spec!r}: {exc.message.partition(';')[0]}", f"accepted forms: {_FORMS}") \
+            from exc
+    if address.kind == "embedded":
         from trainer.backends import ModelUnavailableError, embedded_model_dir
 
         try:
@@ -42,20 +38,13 @@ def resolve_model(spec: str) -> ModelSource:
         except ModelUnavailableError as exc:
             raise ModelSourceError(f"cannot load the embedded model: {exc}") from exc
         return ModelSource(spec=spec, path=str(folder), loaded_as="embedded", model_id=f"embedded:{folder.name}")
-    if text.startswith("hf:"):
-        folder = Path(text[3:].strip()).expanduser()
-        if not text[3:].strip():
-            raise ModelSourceError(f"--model {spec!r}: hf: needs a folder", f"accepted forms: {_FORMS}")
-        return _from_folder(spec, folder)
-    folder = Path(text).expanduser()
-    if folder.is_dir():
-        return _from_folder(spec, folder)
-    raise ModelSourceError(f"--model {spec!r}: unknown model (no such folder)", f"accepted forms: {_FORMS}")
+    if address.kind != "hf" or address.folder is None:
+        raise ModelSourceError(f"--model {spec!r}: a {address.kind} model cannot be trained here (it is served, "
+                               "not a folder)", f"accepted forms: {_FORMS}")
+    return _from_folder(spec, address.folder)
 
 
 def _from_folder(spec: str, folder: Path) -> ModelSource:
-    from trainer.training.runs import final_model_of
-
     if not folder.is_dir():
         raise ModelSourceError(f"--model {spec!r}: folder {folder} does not exist", f"accepted forms: {_FORMS}")
     resolved = folder.resolve()

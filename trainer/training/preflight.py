@@ -15,6 +15,12 @@ dataset (token ids and labels after TRL's tokenization), decoded back to text:
     PF007  a training prompt has a system message
     PF008  the tokenizer has no chat template (raised by `chat_templates`)
     PF009  a completion in the data has no reasoning block (nothing to learn to reason from)
+    PF010  the chat template drops the reasoning (raised by `chat_templates`, before the trainer is built)
+
+The reasoning block is the run's reasoning format's (`compiler.reasoning`): `<reasoning>...</reasoning>`,
+`<think>...</think>` or harmony's analysis channel. A block whose opening tag the chat template itself puts at
+the end of the prompt (DeepSeek-R1 templates open `<think>` in the generation prompt) is trained whole when
+everything after that tag is.
 
 Every check returns `Problem`s (data); `raise_problems` turns them into one `PreflightError`.
 """
@@ -25,7 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.format import REASONING_CLOSE, REASONING_OPEN, parse_completion
+from compiler.format import parse_completion
+from compiler.reasoning import TAGS, ReasoningFormat
 from trainer.training.errors import PreflightError
 
 SAMPLE_ROWS = 16
@@ -58,31 +65,44 @@ class RenderedSample:
     """The tokens with a loss (labels != -100): what the model learns to write."""
     truncated: bool
     """The row fills `max_length` and does not end with the end-of-sequence token."""
+    prompt_text: str = ""
+    """The tokens before the first trained one: the prompt as rendered, generation prompt included."""
 
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _reasoning_block(completion: str) -> str | None:
-    start = completion.find(REASONING_OPEN)
-    end = completion.find(REASONING_CLOSE, start + 1)
+def _reasoning_block(completion: str, fmt: ReasoningFormat = TAGS) -> str | None:
+    """The reasoning block as written in the completion, from its opening to its closing tag (None: none)."""
+    start = completion.find(fmt.reasoning_open)
+    end = completion.find(fmt.reasoning_close, start + 1)
     if start < 0 or end < 0:
         return None
-    return completion[start : end + len(REASONING_CLOSE)]
+    return completion[start : end + len(fmt.reasoning_close)]
 
 
-def check_sample(sample: RenderedSample, *, default_system: str | None, max_length: int) -> list[Problem]:
-    """The reasoning and the answer are trained whole; no system prompt is rendered."""
+def _block_trained(block: str, sample: RenderedSample, fmt: ReasoningFormat) -> bool:
+    """The block is inside the trained tokens, or all of it after an opening tag that ends the prompt."""
+    trained = _norm(sample.trained_text)
+    if _norm(block) in trained:
+        return True
+    rest = _norm(block[len(fmt.reasoning_open):])
+    return _norm(sample.prompt_text).endswith(_norm(fmt.reasoning_open)) and trained.startswith(rest)
+
+
+def check_sample(sample: RenderedSample, *, default_system: str | None, max_length: int,
+                 fmt: ReasoningFormat = TAGS) -> list[Problem]:
+    """The reasoning (in the format `fmt`) and the answer are trained whole; no system prompt is rendered."""
     where = f"training row {sample.row}"
     problems: list[Problem] = []
     trained, full = _norm(sample.trained_text), _norm(sample.full_text)
-    block = _reasoning_block(sample.completion)
-    answer = _norm(parse_completion(sample.completion).answer)
+    block = _reasoning_block(sample.completion, fmt)
+    answer = _norm(parse_completion(sample.completion, (), fmt).answer)
     cut = Problem("PF002", where, f"the row is longer than max_length={max_length} tokens, so its end is cut off "
                   "and the reasoning or answer is not trained whole",
                   "raise --max-length, or drop over-long rows from the data")
-    if block is not None and _norm(block) not in trained:
+    if block is not None and not _block_trained(block, sample, fmt):
         if sample.truncated:
             problems.append(cut)
         elif _norm(block) in full:
@@ -91,8 +111,8 @@ def check_sample(sample: RenderedSample, *, default_system: str | None, max_leng
                                     "train on the completion only (no --trl-arg that changes the loss mask)"))
         else:
             problems.append(Problem("PF001", where, "the chat template drops or rewrites the reasoning block: "
-                                    f"the rendered sample has no {REASONING_OPEN}...{REASONING_CLOSE} as written "
-                                    f"in the data (rendered: {_excerpt(sample.full_text)})",
+                                    f"the rendered sample has no {fmt.reasoning_open}...{fmt.reasoning_close} as "
+                                    f"written in the data (rendered: {_excerpt(sample.full_text)})",
                                     "use a template that renders assistant content verbatim: --chat-template "
                                     "FILE.jinja (or `auto` with a ChatML model)"))
     elif answer and answer not in trained:
@@ -129,16 +149,19 @@ def check_prompts(rows: Iterable[Mapping[str, Any]], column: str = "prompt") -> 
                     "regenerate the data with `delib generate` (it drops the system prompt)")]
 
 
-def check_completions(rows: Iterable[Mapping[str, Any]], column: str = "completion") -> list[Problem]:
-    """PF009 for every row whose completion has no `<reasoning>...</reasoning>` block (first 5 rows named)."""
+def check_completions(rows: Iterable[Mapping[str, Any]], column: str = "completion",
+                      fmt: ReasoningFormat = TAGS) -> list[Problem]:
+    """PF009 for every row whose completion has no reasoning block in the format `fmt` (first 5 rows named)."""
     bad = [i for i, row in enumerate(rows)
-           if _reasoning_block(_last_content(row.get(column))) is None]
+           if _reasoning_block(_last_content(row.get(column)), fmt) is None]
     if not bad:
         return []
     shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    return [Problem("PF009", f"rows {shown}", f"{len(bad)} completion(s) have no {REASONING_OPEN}...{REASONING_CLOSE} "
-                    "block; SFT teaches the model to reason before it answers",
-                    "train on the kept rows of `delib generate` (only well-formed completions are kept)")]
+    return [Problem("PF009", f"rows {shown}", f"{len(bad)} completion(s) have no {fmt.reasoning_open}..."
+                    f"{fmt.reasoning_close} block (reasoning format `{fmt.name}`); SFT teaches the model to reason "
+                    "before it answers",
+                    "train on the kept rows of `delib generate` (only well-formed completions are kept), with "
+                    "--reasoning set to the format the data was generated in")]
 
 
 def _last_content(completion: Any) -> str:
@@ -171,20 +194,33 @@ def _excerpt(text: str, width: int = 80) -> str:
     return repr(flat if len(flat) <= width else flat[: width - 3] + "...")
 
 
-def render_samples(dataset: Any, tokenizer: Any, limit: int = SAMPLE_ROWS) -> list[RenderedSample]:
-    """The first `limit` rows of a prepared SFT dataset (`input_ids`, `labels`, `completion`), decoded."""
+def render_samples(dataset: Any, tokenizer: Any, limit: int = SAMPLE_ROWS,
+                   fmt: ReasoningFormat = TAGS) -> list[RenderedSample]:
+    """The first `limit` rows of a prepared SFT dataset (`input_ids`, `labels`, `completion`), decoded; the
+    completion as written in the format `fmt`."""
     eos = tokenizer.eos_token_id
     samples = []
     for row in range(min(limit, len(dataset))):
         example = dataset[row]
         ids, labels = list(example["input_ids"]), list(example["labels"])
-        text = _last_content(example["completion"])
+        text = _completion_text(example["completion"], fmt)
         trained = [t for t, label in zip(ids, labels, strict=False) if label != -100]
+        first = next((i for i, label in enumerate(labels) if label != -100), len(ids))
         samples.append(RenderedSample(
             row=row, completion=text, full_text=_decode(tokenizer, ids), trained_text=_decode(tokenizer, trained),
-            truncated=bool(ids) and eos not in ids[-3:],
+            truncated=bool(ids) and eos not in ids[-3:], prompt_text=_decode(tokenizer, ids[:first]),
         ))
     return samples
+
+
+def _completion_text(completion: Any, fmt: ReasoningFormat) -> str:
+    """The completion text of a prepared row, its reasoning put back where a chat template message holds it apart
+    (`ReasoningFormat.message`: harmony's `thinking`)."""
+    if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):
+        thinking = completion[-1].get("thinking")
+        if thinking:
+            return fmt.join(str(completion[-1].get("content") or ""), str(thinking))
+    return _last_content(completion)
 
 
 def _decode(tokenizer: Any, ids: list[int]) -> str:
@@ -192,8 +228,9 @@ def _decode(tokenizer: Any, ids: list[int]) -> str:
 
 
 def run_sft_preflight(trainer: Any, tokenizer: Any, *, default_system: str | None, template_name: str,
-                      max_length: int) -> None:
-    """Every check on an `SFTTrainer`'s prepared dataset; raises `PreflightError` listing all problems."""
+                      max_length: int, fmt: ReasoningFormat = TAGS) -> None:
+    """Every check on an `SFTTrainer`'s prepared dataset (completions in the reasoning format `fmt`); raises
+    `PreflightError` listing all problems."""
     from trainer.backends import injected_system_prompt
 
     dataset = trainer.train_dataset
@@ -204,8 +241,8 @@ def run_sft_preflight(trainer: Any, tokenizer: Any, *, default_system: str | Non
     lengths = [(len(ids), eos in ids[-3:]) for ids in dataset["input_ids"]]
     problems = check_template(injected_system_prompt(tokenizer), template_name)
     problems += check_truncation(lengths, max_length)
-    for sample in render_samples(dataset, tokenizer):
-        problems += [p for p in check_sample(sample, default_system=default_system, max_length=max_length)
+    for sample in render_samples(dataset, tokenizer, fmt=fmt):
+        problems += [p for p in check_sample(sample, default_system=default_system, max_length=max_length, fmt=fmt)
                      if p.code != "PF002" or not any(q.code == "PF002" for q in problems)]
     raise_problems(problems)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.bundle import write_bundle
+from compiler.reasoning import resolve
 from trainer.training._dist import is_main_process
 from trainer.training._lifecycle import RunResult, execute, prepare_folder, start_manifest
 from trainer.training._trl_args import grpo_config
@@ -50,6 +51,7 @@ def train_rl(
     overrides = dict(trl_overrides or {})
     layout = RunLayout(Path(run_dir).expanduser().resolve())
     compiled = _load_bundle(bundle)
+    resolve(config.reasoning, bundle=compiled.reasoning)  # the rewards read the bundle's format; refuse another
     source = resolve_model(config.model)
     dataset, data_source = load_prompts(prompts, compiled.categories)
     data_source = data_source.model_copy(update={
@@ -98,9 +100,10 @@ def _rewards(settings: RewardSettings, bundle: Any, judge: AnswerJudge | None,
     """The reward callables with a weight, in `reward_weights` order; opens the judge when it is needed."""
     rewards: list[Any] = []
     if settings.w_judge > 0:
-        rewards.append(JudgeReward(judge if judge is not None else _open_judge(settings, bundle, on_exit)))
+        rewards.append(JudgeReward(judge if judge is not None else _open_judge(settings, bundle, on_exit),
+                                   fmt=bundle.reasoning))
     if settings.w_format > 0:
-        rewards.append(FormatReward())
+        rewards.append(FormatReward(bundle.reasoning))
     if settings.w_cite > 0:
         rewards.append(CitationReward.from_bundle(bundle))
     return rewards
@@ -110,7 +113,8 @@ def _open_judge(settings: RewardSettings, bundle: Any, on_exit: Callable[[Callab
     from trainer.backends import BackendError
     from trainer.judging import JudgeConfig, JudgeError, open_judge
 
-    config = JudgeConfig(runs=settings.judge_runs, show_reasoning=False, max_new_tokens=settings.judge_tokens)
+    config = JudgeConfig(runs=settings.judge_runs, show_reasoning=False, max_new_tokens=settings.judge_tokens,
+                         reasoning=bundle.reasoning.name)
     try:
         return open_judge(settings.judge, bundle, config, panel=settings.panel, panel_llm=settings.panel_llm,
                           opened=lambda backend: on_exit(backend.close))

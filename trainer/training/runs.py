@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from trainer.backends import RUN_FINAL, RUN_MANIFEST
 from trainer.training.errors import ModelSourceError, RunStateError
 from trainer.training.manifest import RunKind, RunManifest, read_manifest
 
-MANIFEST = "run.json"
+MANIFEST = RUN_MANIFEST
 CHECKPOINTS = "checkpoints"
-FINAL = "final"
+FINAL = RUN_FINAL
 ADAPTER = "adapter"
 BUNDLE = "bundle"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")

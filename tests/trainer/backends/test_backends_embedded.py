@@ -32,7 +32,23 @@ def test_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("DELIB_CACHE", str(tmp_path))
     assert embedded.default_cache_dir() == tmp_path
     monkeypatch.delenv("DELIB_CACHE")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert embedded.default_cache_dir() == Path.home() / ".cache" / "deliberative"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert embedded.default_cache_dir() == tmp_path / "xdg" / "deliberative"  # as the retrieval index always did
+
+
+def test_every_cache_user_reads_one_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from compiler import _tokens
+    from compiler.retrieval._paths import default_index_dir
+    from spec_lang import parse
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("DELIB_CACHE", raising=False)
+    spec = parse("---\nid: s\ntitle: S\n---\n# A {#a}\n", "s.md").spec
+    root = tmp_path / "deliberative"
+    assert _tokens.default_cache_dir() == embedded.default_cache_dir() == root
+    assert default_index_dir(spec, {"XDG_CACHE_HOME": str(tmp_path)}) == root / "index" / "s"
 
 
 @pytest.fixture

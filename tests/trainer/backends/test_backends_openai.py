@@ -217,3 +217,27 @@ def test_closed_backend_refuses(fake_openai_server: Make) -> None:
         pass
     with pytest.raises(BackendClosedError, match="is closed"):
         chat.generate([HELLO], PARAMS)
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_a_servers_reasoning_field_becomes_the_generations_reasoning(
+        fake_openai_server: Make, fake_openai: ModuleType, field: str) -> None:
+    server = fake_openai_server([fake_openai.chat_reply("The answer.", reasoning="I think `a.r1`.",
+                                                        reasoning_field=field), fake_openai.chat_reply("Plain.")])
+    with_reasoning, without = backend(server).generate([HELLO, HELLO], PARAMS)
+    assert (with_reasoning.text, with_reasoning.reasoning) == ("The answer.", "I think `a.r1`.")
+    assert (without.text, without.reasoning) == ("Plain.", None)
+
+
+def test_reasoning_requests_carry_the_options_reasoning_servers_read(fake_openai_server: Make) -> None:
+    server = fake_openai_server()
+    model = backend(server)
+    model.generate([HELLO], PARAMS)
+    model.generate([HELLO], PARAMS.model_copy(update={"reasoning": True}))
+    model.generate([[*HELLO, {"role": "assistant", "content": "<think>"}]],
+                   PARAMS.model_copy(update={"reasoning": True}))
+    plain, thinking, prefilled = (r.body for r in server.chat_requests)
+    assert "chat_template_kwargs" not in plain and "reasoning_format" not in plain
+    assert thinking["chat_template_kwargs"]["enable_thinking"] is True
+    assert thinking["include_reasoning"] is True and thinking["reasoning_format"] == "deepseek"
+    assert prefilled["continue_final_message"] is True and prefilled["chat_template_kwargs"]["enable_thinking"]

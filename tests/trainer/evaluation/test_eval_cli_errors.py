@@ -126,5 +126,5 @@ def test_an_unknown_backend_lists_the_accepted_forms(run: Run, files: dict[str, 
     """The real registry (nothing loads: the spec is refused before any model is read)."""
     code, stdout, stderr = run(*command.format(**files).split())
     assert code == 2 and "Traceback" not in stdout + stderr
-    assert "invalid backend spec 'bogus:x': unknown backend; accepted forms:" in stderr
+    assert "invalid model address 'bogus:x': unknown address; accepted forms:" in stderr
     assert "openai:BASE_URL[#MODEL]" in stderr  # shown as text, not eaten as console markup

@@ -49,7 +49,7 @@ def prompts_file(tmp_path: Path, n: int = 3, category: bool = True) -> Path:
     ("missing_bundle", "no bundle here (manifest.json is missing)"),
     ("bad_prompts", "prompts.jsonl:1: not JSON (Expecting property name enclosed in double quotes at column 2)"),
     ("missing_column", "no column 'text'"),
-    ("bad_backend", "invalid backend spec 'gpt4'"),
+    ("bad_backend", "invalid model address 'gpt4'"),
     ("no_category", "have no category (first: "),
     ("unknown_category", "name a category the bundle does not have"),
     ("wrong_spec", "is not one the bundle was compiled from"),
@@ -57,7 +57,7 @@ def prompts_file(tmp_path: Path, n: int = 3, category: bool = True) -> Path:
 def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: Path, bundle_dir: Path,
                                              delib_cli: DelibCli) -> None:
     prompts = prompts_file(tmp_path)
-    args = [str(bundle_dir), "--prompts", str(prompts), "-o", str(tmp_path / "out"), "--backend", "fake",
+    args = [str(bundle_dir), "--prompts", str(prompts), "-o", str(tmp_path / "out"), "--generator", "fake",
             "--judge", "fake"]
     if case == "missing_bundle":
         args[0] = str(tmp_path / "nope")
@@ -66,7 +66,7 @@ def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: 
     elif case == "missing_column":
         args += ["--prompt-column", "text"]
     elif case == "bad_backend":
-        args[args.index("--backend") + 1] = "gpt4"
+        args[args.index("--generator") + 1] = "gpt4"
     elif case == "no_category":  # a bundle without its spec snapshot (older delib), and no --spec
         prompts_file(tmp_path, category=False)
         shutil.copytree(bundle_dir, tmp_path / "old-bundle")
@@ -87,14 +87,15 @@ def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: 
 
 def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, delib_cli: DelibCli) -> None:
     out = tmp_path / "out"
-    base = [str(bundle_dir), "--prompts", str(prompts_file(tmp_path)), "-o", str(out), "--backend", "fake",
+    base = [str(bundle_dir), "--prompts", str(prompts_file(tmp_path)), "-o", str(out), "--generator", "fake",
             "--judge", "fake", "--samples", "2"]
     code, stdout, err = delib_cli("generate", *base, "--dry-run")
     assert code == 0 and not out.exists() and "prompts per category: weapons 2, insults 1" in stdout
     code, stdout, err = delib_cli("generate", *base)
     assert code == 0, err
     assert "6 units: 0 cached, 6 to generate, 0 to judge again" in err and "total" in stdout
-    assert len(read_jsonl(out / "candidates.jsonl")) == 6 and read_jsonl(out / "data.jsonl") == []  # echo: no format
+    # the `fake` backend answers in the format and its judge passes every answer: one kept row per prompt
+    assert len(read_jsonl(out / "candidates.jsonl")) == 6 and len(read_jsonl(out / "data.jsonl")) == 3
     assert (out / "README.md").exists() and (out / "dataset" / "dataset_dict.json").exists()
     recipe = read_recipe(out)
     assert recipe is not None and recipe.backend == recipe.judge == "fake" and recipe.config.samples == 2
@@ -112,7 +113,7 @@ def test_prompts_without_category_are_routed_by_the_bundles_own_spec(
     monkeypatch.setenv("DELIB_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     code, _, err = delib_cli("generate", str(bundle_dir), "--prompts", str(prompts_file(tmp_path, category=False)),
-                             "-o", str(out), "--backend", "fake", "--judge", "fake", "--samples", "1")
+                             "-o", str(out), "--generator", "fake", "--judge", "fake", "--samples", "1")
     assert code == 0, err
     rows = read_jsonl(out / "candidates.jsonl")
     routed = {row["prompt"][0]["content"].split(" (#")[0]: row["category"] for row in rows}  # type: ignore[index]
@@ -144,7 +145,7 @@ def test_killed_run_resumes_without_duplicates_or_losses(tmp_path: Path, bundle_
     out = tmp_path / "out"
     spec = f"openai:{server.url}#fake-model"
     args = [DELIB, "generate", str(bundle_dir), "--prompts", str(prompts_file(tmp_path, n=8)), "-o", str(out),
-            "--backend", spec, "--judge", spec, "--samples", "2", "--judge-runs", "1", "--batch-size", "1"]
+            "--generator", spec, "--judge", spec, "--samples", "2", "--judge-runs", "1", "--batch-size", "1"]
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     log = out / ".work" / "candidates.log.jsonl"
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

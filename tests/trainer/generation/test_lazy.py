@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from trainer.backends import BackendSpecError, ChatBackend, FakeBackend, OpenAIBackend, SamplingParams, open_backend
-from trainer.generation import LazyBackend, check_spec, expected_model_id
+from trainer.backends import ChatBackend, FakeBackend, ModelAddressError, OpenAIBackend, SamplingParams, open_backend
+from trainer.generation import LazyBackend, check_address, expected_model_id
 
 
 @pytest.mark.parametrize("spec", ["gpt4", "hf:", "openai:", "embedded:x", "fake:y", ""])
 def test_bad_specs_are_refused_listing_the_forms(spec: str) -> None:
-    with pytest.raises(BackendSpecError, match="accepted forms:\n  embedded"):
-        check_spec(spec)
+    with pytest.raises(ModelAddressError, match="accepted forms:\n  embedded"):
+        check_address(spec)
 
 
 def test_expected_ids_match_the_backends() -> None:

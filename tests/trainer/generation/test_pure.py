@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainer.generation import model_identity
+from trainer.backends import model_identity
 from trainer.generation._card import histogram
 from trainer.generation._keys import prompt_key, unit_key
 from trainer.generation._records import Candidate, Judgement, Sampling

@@ -129,8 +129,10 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     assert [s.stage for s in first] == ["lint", "compile", "generate", "sft", "rl", "eval"]
     out = tmp_path / "build"
     state = json.loads((out / "build.json").read_text())["stages"]
-    sft_run, rl_run = Path(state["sft"]["outputs"]["run"]), Path(state["rl"]["outputs"]["run"])
-    assert (rl_run / "final" / "config.json").is_file() and Path(state["eval"]["outputs"]["report"]).is_file()
+    sft_run, rl_run = tmp_path / state["sft"]["outputs"]["run"], tmp_path / state["rl"]["outputs"]["run"]
+    assert state["sft"]["outputs"]["run"].startswith("build/runs/sft-")  # relative to the project folder
+    assert (rl_run / "final" / "config.json").is_file() and (tmp_path / state["eval"]["outputs"]["report"]).is_file()
+    assert not any(str(tmp_path) in json.dumps(record) for record in state.values())
     assert len(_generation_requests(server)) == 12  # 6 prompts x 2 samples
     code, stdout, _ = delib_cli("status", "-C", str(tmp_path))
     assert code == 0 and stdout.count("up to date") == 6
@@ -146,13 +148,20 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     # continues SFT from the previous run.
     edit_privacy(tmp_path / "policies")
     code, stdout, _ = delib_cli("status", "-C", str(tmp_path))
-    assert code == 1 and "stale" in stdout and "files" in stdout and "revisions" in stdout
+    assert code == 1 and "stale" in stdout and "spec file policies/safety.md" in stdout and "spec revisions" in stdout
+    assert "delib.toml" in stdout and "\n.\n" not in stdout  # the table is titled by the project file
     sent = len(_generation_requests(server))
     build(project, echo=lambda _: None)
     regenerated = _generation_requests(server)[sent:]
     assert sorted(regenerated) == sorted(f"Question {i} about privacy?" for i in range(2) for _ in range(2))
     state = json.loads((out / "build.json").read_text())["stages"]
-    new_sft = Path(state["sft"]["outputs"]["run"])
+    new_sft = tmp_path / state["sft"]["outputs"]["run"]
     manifest = read_manifest(new_sft / "run.json")
     assert new_sft != sft_run and manifest is not None and manifest.parent_run == str(sft_run)
-    assert Path(state["rl"]["outputs"]["run"]) != rl_run
+    assert tmp_path / state["rl"]["outputs"]["run"] != rl_run
+
+    # A moved checkout (or CI at another path) is still up to date: build.json holds no absolute path.
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    shutil.copytree(tmp_path, moved)
+    code, stdout, _ = delib_cli("status", "-C", str(moved), "--json")
+    assert code == 0 and {s["state"] for s in json.loads(stdout)["stages"]} == {"up to date"}, stdout

@@ -61,7 +61,7 @@ def test_missing_sft_data(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="neither dataset/ nor data.jsonl is here"):
         load_sft_data(tmp_path)
     (tmp_path / "data.jsonl").write_text('{"prompt": 1}\nnot json\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"data.jsonl:2: not valid JSON"):
+    with pytest.raises(DataError, match=r"data.jsonl:2: not JSON"):
         load_sft_data(tmp_path)
 
 
@@ -84,8 +84,10 @@ def test_resolve_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     source = resolve_model(f"hf:{tiny_model_dir}")
     assert (source.loaded_as, source.path, source.parent_run) == ("hf", str(tiny_model_dir.resolve()), None)
     assert resolve_model(str(tiny_model_dir)).loaded_as == "hf"
-    with pytest.raises(ModelSourceError, match="unknown model"):
+    with pytest.raises(ModelSourceError, match="invalid model address 'gpt-17': no such model folder"):
         resolve_model("gpt-17")
+    with pytest.raises(ModelSourceError, match="a openai model cannot be trained here"):
+        resolve_model("openai:http://localhost:1/v1#m")
     with pytest.raises(ModelSourceError, match="does not exist"):
         resolve_model(f"hf:{tmp_path / 'missing'}")
     with pytest.raises(ModelSourceError, match="holds neither a transformers model"):

@@ -140,3 +140,18 @@ def test_cli_trains_a_judge_that_delib_test_uses(tiny_encoder: Path, tmp_path: P
     assert report["judge"] == f"rm:{run_dir / 'final'}" and report["summary"]["pairs_scored"] > 0
     missing = runner.invoke(app, ["test", str(DEMO), "--judge", f"rm:{tmp_path / 'none'}"])
     assert missing.exit_code == 2 and "delib train judge" in missing.output
+
+
+def test_the_grpo_reward_opens_a_reward_model_and_names_a_missing_one(tiny_encoder: Path, tmp_path: Path) -> None:
+    from trainer.training import RewardSettings, TrainingError
+    from trainer.training.rl import _open_judge
+
+    run_dir = tmp_path / "rm"
+    train_reward_model(load_clean_specs([str(DEMO)]), run_dir, _config(tiny_encoder))
+    closed: list[object] = []
+    judge = _open_judge(RewardSettings(judge=f"rm:{run_dir}"), None, closed.append)
+    assert isinstance(judge, RewardModelJudge) and not closed  # nothing opened that needs closing
+    panel = _open_judge(RewardSettings(judge=f"rm:{run_dir}", panel=True), None, closed.append)
+    assert isinstance(panel, PanelJudge) and isinstance(panel.judge, RewardModelJudge)
+    with pytest.raises(TrainingError, match="rm:RUN"):
+        _open_judge(RewardSettings(judge=f"rm:{tmp_path / 'none'}"), None, closed.append)

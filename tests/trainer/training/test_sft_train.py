@@ -69,7 +69,9 @@ def test_sft_manifest(sft_run: RunResult, gen_dir: Path, tiny_model_dir: Path) -
 
     assert manifest.data.fingerprint == load_from_disk(str(gen_dir / "dataset"))["train"]._fingerprint
     assert (manifest.base_model.loaded_as, manifest.base_model.path) == ("hf", str(tiny_model_dir.resolve()))
-    assert manifest.parent_run is None and manifest.config == tiny(tiny_model_dir, max_steps=2, save_steps=1)
+    # `reasoning = "auto"` is recorded as the format it resolved to (SmolLM2's template: our tags)
+    wanted = tiny(tiny_model_dir, max_steps=2, save_steps=1).model_copy(update={"reasoning": "tags"})
+    assert manifest.parent_run is None and manifest.config == wanted
     assert manifest.chat_template.source == "override"
     assert manifest.chat_template.removed_default_system == (
         "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
@@ -165,7 +167,7 @@ def test_lora_trains_the_adapter_and_merges_it(gen_dir: Path, tiny_model_dir: Pa
     ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
      "{% if m['role'] == 'assistant' %}{{ m['content'].split('</reasoning>')[-1].strip() }}"
      "{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n{% endfor %}"
-     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}", 256, "PF001"),  # drops the reasoning
+     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}", 256, "PF010"),  # drops the reasoning
     ("model", 256, "PF005"),  # SmolLM2's own template injects its default system prompt
     ("auto", 40, "PF002"),    # max_length cuts the reasoning
 ])
