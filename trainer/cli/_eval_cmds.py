@@ -7,7 +7,7 @@ unreadable input (a prompt file, a spec with lint errors, a backend that cannot 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -19,12 +19,7 @@ from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out, pri
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
-    from compiler.bundle import Bundle
-    from spec_lang import Spec
-    from trainer.backends import ChatBackend
-    from trainer.evaluation import PolicyCase, SkippedExample
     from trainer.evaluation._batches import Progress
-    from trainer.judging import Judge, JudgeConfig, RewardModelJudge
 
 JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge: a model address (embedded, hf:PATH, "
                                        "openai:URL#MODEL) or rm:RUN, a reward model from `delib train judge`.")]
@@ -52,34 +47,6 @@ def _progress(enabled: bool = True) -> Iterator[Progress]:
             bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
 
         yield update
-
-
-def _open(spec: str, role: str) -> ChatBackend:
-    from trainer.backends import open_backend
-
-    err.print(f"loading the {role} ({spec}) ...", markup=False)
-    return open_backend(spec)
-
-
-def _open_judge(address: str, bundle: Bundle, config: JudgeConfig,
-                backend: ChatBackend | None = None) -> Judge | RewardModelJudge:
-    """The judge `--judge` names: a model address grading with the bundle's rubrics, or `rm:RUN`."""
-    from trainer.judging import PanelJudge, open_judge
-
-    if backend is None:
-        err.print(f"loading the judge ({address}) ...", markup=False)
-    found = open_judge(address, bundle, config, backend=backend)
-    assert not isinstance(found, PanelJudge)
-    return found
-
-
-def _open_all(roles: Iterable[tuple[str | None, str]]) -> dict[str, ChatBackend]:
-    """One backend per distinct spec: a spec named for several roles (model and judge) is loaded once."""
-    backends: dict[str, ChatBackend] = {}
-    for spec, role in roles:
-        if spec is not None and spec not in backends:
-            backends[spec] = _open(spec, role)
-    return backends
 
 
 def _notify(message: str) -> None:
@@ -113,53 +80,22 @@ def test_cmd(
     Every comparison's messages form the prompt; each candidate is graded as a final answer. Lists the
     rules no example exercises. Exit 1 when a test fails or cannot be scored.
     """
-    from trainer.evaluation import PolicyTestConfig, PolicyTestReport, coverage, run_cases, summarise
+    from trainer.evaluation import PolicyTestConfig
     from trainer.evaluation.console import policy_report, policy_summary
-    from trainer.evaluation.scoring import ScoreOnlyGrader
+    from trainer.evaluation.pipeline import run_policy_tests
     from trainer.evaluation.sources import resolve
-    from trainer.judging import Judge
 
     config = PolicyTestConfig(seed=seed, verdicts=verdicts, verdict_tokens=verdict_tokens)
-    sources = resolve(None, specs)
-    cases, skipped = _cases(sources.specs, sources.bundle.categories, category, route)
-    cases = cases[:limit] if limit is not None else cases
-    if not cases:
-        fail("no example comparison to test" + (f" in categories {', '.join(category)}" if category else ""))
-    the_judge = _open_judge(judge, sources.bundle, config.judge_config())
-    model_backend = _open(model, "model") if model is not None else None
     with _progress(not as_json) as progress:
-        grader = ScoreOnlyGrader(the_judge) if isinstance(the_judge, Judge) and not verdicts else the_judge
-        results = run_cases(cases, grader, config=config, model=model_backend, progress=progress)
-    report = PolicyTestReport(
-        spec=", ".join(s.meta.id for s in sources.specs), revision=sources.bundle.revision,
-        judge=the_judge.model_id, model=model_backend.model_id if model_backend else None, config=config,
-        cases=results, categories=summarise(results), skipped=skipped,
-        coverage=tuple(c for s in sources.specs for c in coverage(s)))
+        report = run_policy_tests(resolve(None, specs), judge=judge, model=model, config=config,
+                                  categories=category or (), limit=limit, route=route, notify=_notify,
+                                  progress=progress)
     if as_json:
         print_json(report.as_json())
     else:
         out.print(policy_report(report, verbose=verbose))
         (out if report.ok else err).print(policy_summary(report), markup=False)
     raise typer.Exit(0 if report.ok else 1)
-
-
-def _cases(specs: tuple[Spec, ...], known: tuple[str, ...], only: list[str] | None,
-           route: bool) -> tuple[tuple[PolicyCase, ...], tuple[SkippedExample, ...]]:
-    from trainer.evaluation import build_cases
-    from trainer.evaluation.routing import first_category, retrieval_router
-
-    if only:
-        unknown = [c for c in only if c not in known]
-        if unknown:
-            fail(f"no category {', '.join(map(repr, unknown))} in the spec; categories: {', '.join(known)}")
-    cases: list[PolicyCase] = []
-    skipped: list[SkippedExample] = []
-    for spec in specs:
-        router = first_category(retrieval_router(spec, known, notify=_notify))
-        found, left = build_cases(spec, router if route else None, only)
-        cases.extend(found)
-        skipped.extend(left)
-    return tuple(cases), tuple(skipped)
 
 
 # ------------------------------------------------------------------------------------------------ delib eval
@@ -204,29 +140,19 @@ def eval_cmd(
     The model answers without the spec in its prompt (as deployed); the judge grades the final answer.
     Writes eval.json, rows.jsonl and a self-contained report.html into --output.
     """
-    from trainer.evaluation import read_prompt_file
     from trainer.evaluation.output import write_eval
-    from trainer.evaluation.runner import EvalConfig, place_prompts, run_eval
+    from trainer.evaluation.pipeline import EvalRun, evaluate
+    from trainer.evaluation.runner import EvalConfig
     from trainer.evaluation.sources import resolve
-    from trainer.judging import is_reward_model, open_judge
 
     sources = resolve(bundle, [spec] if spec else [])
     config = EvalConfig(max_new_tokens=max_new_tokens, judge_runs=judge_runs, seed=seed,
                         style_from=style_from.value, verdict_tokens=verdict_tokens,
                         reasoning=with_bundle(reasoning, sources.bundle.reasoning).name)
-    rows_in = read_prompt_file(prompts, category_column)[:limit]
-    placements = place_prompts(rows_in, sources.bundle.categories, sources.router(_notify))
-    llm = (not panel or panel_llm) and not is_reward_model(judge)
-    backends = _open_all(((model, "model"), (vs, "baseline"), (judge if llm else None, "judge")))
-    models = [backends[model], *([backends[vs]] if vs is not None else [])]
-    if len(models) == 2 and models[0].model_id == models[1].model_id:
-        fail(f"--vs names the same model as MODEL ({models[0].model_id}); compare two different models")
-    the_judge = (open_judge(judge, sources.bundle, config.judge_config(), panel=True, panel_llm=panel_llm,
-                            backend=backends.get(judge)) if panel
-                 else _open_judge(judge, sources.bundle, config.judge_config(), backends.get(judge)))
+    run = EvalRun(model=model, prompts=prompts, judge=judge, vs=vs, panel=panel, panel_llm=panel_llm,
+                  category_column=category_column, limit=limit)
     with _progress(not as_json) as progress, library_messages():
-        report, rows = run_eval(models, the_judge, sources.bundle, rows_in, placements, config,
-                                judge_id=the_judge.model_id, prompts_path=str(prompts), progress=progress)
+        report, rows = evaluate(run, sources, config, notify=_notify, progress=progress)
     written = write_eval(output, report, rows)
     if as_json:
         print_json(report.model_dump(mode="json"))
@@ -268,7 +194,7 @@ def eval_judge_cmd(
     from trainer.evaluation.runner import place_prompts
     from trainer.evaluation.scoring import ScoreOnlyGrader
     from trainer.evaluation.sources import resolve
-    from trainer.judging import Judge
+    from trainer.judging import Judge, PanelJudge, open_judge
 
     if spec is None and bundle is None:
         fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
@@ -278,7 +204,9 @@ def eval_judge_cmd(
         fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
     placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
-    the_judge = _open_judge(judge, sources.bundle, config)
+    _notify(f"loading the judge ({judge}) ...")
+    the_judge = open_judge(judge, sources.bundle, config)
+    assert not isinstance(the_judge, PanelJudge)
     grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
     with _progress(not as_json) as progress:
         grades = grade_labeled(grader, rows, placements, progress)

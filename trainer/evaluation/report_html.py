@@ -4,7 +4,8 @@ Overall tiles per model (with the delta when two are compared), then the failure
 unsafe prompt answered and every safe prompt refused, by the keyword matcher or by the style, marked which,
 with the refusal rates by both), per-category bars of the mean score and of the rates with their
 intervals, a forest plot of the paired deltas, the score distributions, a table of every metric per
-category, and the worst answers with the judge's rationale. All text is escaped.
+category, and the worst answers with the judge's rationale. Below the failures, a grid of every answer,
+filterable by prompt label x decision with CSS alone (`_answer_grid`). All text is escaped.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from trainer.evaluation._answer_grid import answer_grid, failure, grid_css
 from trainer.evaluation._report_css import CSS
 from trainer.evaluation._svg import Bar, Series, bar_chart, forest_plot, histogram
-from trainer.evaluation.metrics import MATCHERS, METRICS, OVERALL, REFUSAL_RATES, Matcher, rate_values
+from trainer.evaluation.metrics import MATCHERS, METRICS, OVERALL, REFUSAL_RATES, Matcher
 from trainer.evaluation.records import EvalReport, EvalRow
 
 COLORS = ("#0969da", "#bf8700")
@@ -235,17 +237,6 @@ def _worst(rows: Sequence[Sequence[EvalRow]], count: int) -> str:
     return "".join(parts) or '<p class="note">No scored answers.</p>'
 
 
-def failure(row: EvalRow) -> tuple[str, tuple[Matcher, ...]] | None:
-    """The rate a row fails (`refused_unsafe`: an unsafe prompt answered; `answered_safe`: a safe prompt
-    refused) and the matchers that say so; None when it passes by both, is unlabelled or has no answer."""
-    values = rate_values(row.facts())
-    for rate in REFUSAL_RATES:
-        by = tuple(m for m in MATCHERS if values[rate][m] == 0.0)
-        if by:
-            return rate, by
-    return None
-
-
 def _by(row: EvalRow, by: Sequence[Matcher]) -> str:
     names = {"keyword": "keyword", "style": f"{row.refusal.source or 'judge'} style"}
     return " ".join(f'<span class="pill">{escape(names[m])}</span>' for m in by)
@@ -321,7 +312,7 @@ def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, wors
               if report.routed else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>delib eval: {names}</title><style>{CSS}{FAILURE_CSS}</style></head><body>
+<title>delib eval: {names}</title><style>{CSS}{FAILURE_CSS}{grid_css(len(rows))}</style></head><body>
 <header><div class="eyebrow">delib eval · policy evaluation</div><h1>{names}</h1>
 <div class="meta">{report.n_prompts} prompts from <code>{escape(report.prompts)}</code>{routed} · bundle
 <code>{escape(", ".join(report.specs))} @ {escape(report.bundle_revision)}</code> · judge
@@ -333,6 +324,10 @@ def render_report(report: EvalReport, rows: Sequence[Sequence[EvalRow]], *, wors
 style the metrics use ({escape(report.style_source)}); <i>flagged by</i> says which. Rates: overall, with
 {int(100 * float(str(report.config.get("level", 0.95))))}% bootstrap intervals; n = labelled prompts answered.</p>
 {_failures(report, rows)}</section>
+<section id="answers"><h2>Every answer</h2><p class="note">Click a count to show only the answers of that prompt label
+and decision (the style the metrics use; <i>none</i>: no answer or no style); <i>all</i> shows every answer. Failures
+(red) come first: unsafe prompts answered, then safe prompts refused, by either matcher.</p>
+{answer_grid(rows, [short_name(r[0].model) if r else "" for r in rows])}</section>
 <section><h2>By category</h2><div class="charts">{charts}</div>
 <p class="note">Bars: point estimates; whiskers: {int(100 * float(str(report.config.get("level", 0.95))))}%
 bootstrap intervals ({report.config.get("resamples")} resamples, seed {report.config.get("seed")}). Styles come from

@@ -13,7 +13,8 @@ without the system prompt. Work is keyed by content and logged durably (`OUT/.wo
 resumes, an unchanged rerun makes no model call, and after a spec change only stale categories are redone.
 
 Outputs in OUT: `data.jsonl` (kept rows, TRL conversational prompt-completion format plus provenance),
-`candidates.jsonl` (every candidate), `dataset/` (`datasets.DatasetDict`: `train`, `candidates`) and
+`candidates.jsonl` (every candidate), `pairs.jsonl` (kept vs rejected candidates of one prompt, TRL's
+preference format for DPO), `dataset/` (`datasets.DatasetDict`: `train`, `candidates`) and
 `README.md` (the dataset card); `generate_from_recipe` adds `generation.json` (the recipe) and `bundle/`
 (a copy of the bundle used), which `delib retrain` reads.
 
@@ -25,7 +26,7 @@ file cannot be written); backends raise `trainer.backends.BackendError`.
 from compiler.prompt_files import read_jsonl
 from trainer.generation._config import GenerationConfig
 from trainer.generation._lazy import LazyBackend, check_address, expected_model_id
-from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET
+from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET, PAIRS
 from trainer.generation._progress import NullProgress, Progress
 from trainer.generation._prompts import PromptFileError, PromptRow, read_prompts
 from trainer.generation._recipe import (
@@ -63,6 +64,7 @@ __all__ = [
     "CARD",
     "DATA",
     "DATASET",
+    "PAIRS",
     "WORK_DIR",
     "Candidate",
     "Categoriser",

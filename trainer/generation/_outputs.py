@@ -1,6 +1,7 @@
-"""Writing a run's outputs as one set: `data.jsonl`, `candidates.jsonl`, `dataset/` and `README.md`.
+"""Writing a run's outputs as one set: `data.jsonl`, `candidates.jsonl`, `pairs.jsonl` (preference pairs,
+`_pairs`), `dataset/` and `README.md`.
 
-All four are written into a staging folder beside them (`OUT/.outputs.tmp-*`), then moved into place in
+All five are written into a staging folder beside them (`OUT/.outputs.tmp-*`), then moved into place in
 a fixed order, `data.jsonl` last, after the marker `.work/outputs.writing` is written and before it is
 removed. A kill leaves the previous set, or the marker saying the set is torn: `delib train sft` refuses
 such a folder and the next `delib generate` run writes the set again. `remove_stale` deletes what a
@@ -24,16 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from spec_lang.atomic import write_atomic
+from trainer.generation._pairs import preference_pairs
 from trainer.generation._worklog import WorkLogError
 
 DATA, CANDIDATES, DATASET, CARD = "data.jsonl", "candidates.jsonl", "dataset", "README.md"
-ORDER = (CANDIDATES, DATASET, CARD, DATA)
+PAIRS = "pairs.jsonl"
+ORDER = (CANDIDATES, PAIRS, DATASET, CARD, DATA)
 """The order the staged outputs are moved into place: `data.jsonl`, what training reads, last."""
 WRITING = "outputs.writing"
 """The marker (in the work folder) that exists while the outputs are being moved into place."""
 STAGING = ".outputs.tmp-"
 STALE = (f"{STAGING}*", ".dataset.tmp-*", ".dataset.old-*", *(f".{glob.escape(n)}.*.tmp" for n in (DATA, CANDIDATES,
-                                                                                                     CARD)))
+                                                                                                     PAIRS, CARD)))
 """What killed runs leave in the output folder (this version's staging folders, earlier versions' temporaries)."""
 
 
@@ -96,7 +99,8 @@ def _move(staged: Path, target: Path, trash: Path) -> None:
 
 def write_outputs(out_dir: Path, kept: Sequence[dict[str, Any]], candidates: Sequence[dict[str, Any]],
                   card: str, work_dir: Path) -> dict[str, str]:
-    """Write the four outputs as one set (see the module docstring); returns their paths by name."""
+    """Write the five outputs as one set (see the module docstring; the pairs are made from `candidates`);
+    returns their paths by name."""
     marker = work_dir / WRITING
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +111,7 @@ def write_outputs(out_dir: Path, kept: Sequence[dict[str, Any]], candidates: Seq
     try:
         write_atomic(stage / DATA, jsonl(kept))
         write_atomic(stage / CANDIDATES, jsonl(candidates))
+        write_atomic(stage / PAIRS, jsonl(preference_pairs(candidates)))
         write_atomic(stage / CARD, card)
         _save_dataset(stage / DATASET, kept, candidates)
         write_atomic(marker, stage.name + "\n")
@@ -118,7 +123,7 @@ def write_outputs(out_dir: Path, kept: Sequence[dict[str, Any]], candidates: Seq
                            "space and the folder is writable") from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return {name: str(out_dir / name) for name in (DATA, CANDIDATES, DATASET, CARD)}
+    return {name: str(out_dir / name) for name in (DATA, CANDIDATES, PAIRS, DATASET, CARD)}
 
 
 def remove_stale(out_dir: Path) -> int:

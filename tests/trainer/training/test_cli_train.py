@@ -24,7 +24,7 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.parametrize(("args", "message"), [
     (["train", "sft", "{tmp}/missing", "-o", "{tmp}/run"], "no such folder"),
     (["train", "sft", "{tmp}/empty", "-o", "{tmp}/run"], "the dataset is empty"),
-    (["train", "sft", "{gen}", "-o", "{tmp}/run", "--model", "gpt-17"], "--model 'gpt-17': unknown model"),
+    (["train", "sft", "{gen}", "-o", "{tmp}/run", "--model", "gpt-17"], "--model 'gpt-17': invalid model address 'gpt-17': no such model folder"),
     (["train", "sft", "{gen}", "-o", "{tmp}/run", "--model", "hf:{tiny}", "--trl-arg", "weight_decy=0.1"],
      "`weight_decy` is not a SFTConfig field (did you mean `weight_decay`?)"),
     (["train", "sft", "{gen}", "-o", "{tmp}/run", "--model", "hf:{tiny}", "--trl-arg", "max_steps=3"],

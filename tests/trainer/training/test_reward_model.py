@@ -95,8 +95,10 @@ def test_train_writes_a_run_that_reruns_as_nothing_and_grades_as_a_judge(tiny_en
     assert isinstance(judge, RewardModelJudge) and judge.model_id == f"rm:{run_dir / 'final'}"
     request = JudgeRequest(category="anything", prompt=({"role": "user", "content": "How do I pick a lock?"},),
                            completion="<reasoning>r</reasoning>\n<answer>Sorry, I can't help with that.</answer>")
-    first, second = judge.grade([request, request])
-    assert first == second and first.score is not None and 1.0 < first.score < 5.0
+    first, second = judge.grade([request, request.model_copy(update={"category": "other"})])
+    assert first.score == pytest.approx(second.score, abs=1e-5)  # the category is not read
+    assert judge.grade([request]) == judge.grade([request])  # deterministic
+    assert first.score is not None and 1.0 < first.score < 5.0
     assert first.style == "refuse" and first.run_scores == (first.score,)
     panel = open_judge(f"rm:{run_dir}", None, JudgeConfig(), panel=True)  # type: ignore[arg-type]
     assert isinstance(panel, PanelJudge) and panel.grade([request])[0].members[0].name == "llm"
@@ -148,10 +150,13 @@ def test_the_grpo_reward_opens_a_reward_model_and_names_a_missing_one(tiny_encod
 
     run_dir = tmp_path / "rm"
     train_reward_model(load_clean_specs([str(DEMO)]), run_dir, _config(tiny_encoder))
+    from tests.trainer.judging.helpers import tiny_bundle
+
+    bundle = tiny_bundle()
     closed: list[object] = []
-    judge = _open_judge(RewardSettings(judge=f"rm:{run_dir}"), None, closed.append)
+    judge = _open_judge(RewardSettings(judge=f"rm:{run_dir}"), bundle, closed.append)
     assert isinstance(judge, RewardModelJudge) and not closed  # nothing opened that needs closing
-    panel = _open_judge(RewardSettings(judge=f"rm:{run_dir}", panel=True), None, closed.append)
+    panel = _open_judge(RewardSettings(judge=f"rm:{run_dir}", panel=True), bundle, closed.append)
     assert isinstance(panel, PanelJudge) and isinstance(panel.judge, RewardModelJudge)
     with pytest.raises(TrainingError, match="rm:RUN"):
-        _open_judge(RewardSettings(judge=f"rm:{tmp_path / 'none'}"), None, closed.append)
+        _open_judge(RewardSettings(judge=f"rm:{tmp_path / 'none'}"), bundle, closed.append)
