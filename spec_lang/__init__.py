@@ -2,7 +2,18 @@
 
 from spec_lang.diagnostics import CODES, Diagnostic, has_errors
 from spec_lang.lint import lint_spec
-from spec_lang.loader import Loaded, SpecLoadError, SpecRef, expand, load, load_spec, parse_ref, read_text
+from spec_lang.loader import (
+    Loaded,
+    SpecLintError,
+    SpecLoadError,
+    SpecRef,
+    expand,
+    load,
+    load_clean,
+    load_spec,
+    parse_ref,
+    read_text,
+)
 from spec_lang.model import (
     Admonition,
     Comparison,
@@ -46,6 +57,7 @@ __all__ = [
     "Section",
     "Span",
     "Spec",
+    "SpecLintError",
     "SpecLoadError",
     "SpecMeta",
     "SpecRef",
@@ -53,6 +65,7 @@ __all__ = [
     "has_errors",
     "lint_spec",
     "load",
+    "load_clean",
     "load_spec",
     "parse",
     "parse_ref",

@@ -8,6 +8,7 @@ Malformed input is reported, never silently under-parsed.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -34,6 +35,22 @@ class DialogueResult:
 _STRUCTURAL = ("<comparison>", "</comparison>")
 
 
+LABEL_KINDS = ("GOOD", "BAD", "OK")
+
+
+def label_suggestion(text: str) -> str:
+    """` (did you mean 'BAD: reason'?)` for a malformed label whose first word is close to a label kind
+    (`bad`, `GOD`, `Ok`), else ""."""
+    m = re.match(r"\s*([A-Za-z]+)(.*)", text, re.S)
+    if not m:
+        return ""
+    close = difflib.get_close_matches(m.group(1).upper(), LABEL_KINDS, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    fixed = close[0] + m.group(2).rstrip()
+    return f" (did you mean {fixed!r}?)" if parse_label(fixed) is not None else f" (did you mean {close[0]!r}?)"
+
+
 def parse_label(text: str) -> Label | None:
     """`GOOD`, `BAD: reason`, `BAD[#id]: reason`, `OK, reason` -> Label; None when malformed."""
     m = _LABEL.match(text)
@@ -52,6 +69,8 @@ class _Parser:
         self.out = DialogueResult()
         self.comparison: list[Message] | None = None
         self.comparison_line = 0
+        self.bad_labels: set[int] = set()
+        """Lines of messages whose label was reported malformed (not reported again as missing)."""
 
     def span(self, index: int, end: int | None = None) -> Span:
         line = self.first_line + index
@@ -121,8 +140,9 @@ class _Parser:
         if raw_label is not None:
             label = parse_label(raw_label)
             if label is None:
-                self.report("SPEC044", start, f"malformed label {raw_label.strip()!r}",
-                            "use GOOD, BAD or OK, optionally BAD[#id], then `: reason`")
+                self.report("SPEC044", start, f"malformed label {raw_label.strip()!r}{label_suggestion(raw_label)}",
+                            "use GOOD, BAD or OK (upper case), optionally BAD[#id], then `: reason`")
+                self.bad_labels.add(start)
         body: list[str] = []
         i = start + 1
         closed = False
@@ -157,7 +177,7 @@ class _Parser:
                             "a comparison holds only <assistant> candidates; close it first")
                 self.out.turns.append(msg)
                 return
-            if msg.label is None:
+            if msg.label is None and index not in self.bad_labels:
                 self.report("SPEC044", index, "candidate in a comparison has no label",
                             "add `<!-- GOOD -->`, `<!-- BAD: reason -->` or `<!-- OK -->` after the tag")
             self.comparison.append(msg)

@@ -7,6 +7,7 @@ Unreadable input raises `SpecLoadError` carrying a diagnostic; nothing here lets
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,3 +206,35 @@ def expand(paths: list[str]) -> list[SpecRef]:
         else:
             out.append(ref)
     return out
+
+
+class SpecLintError(DelibError):
+    """Specs with lint errors, refused before any stage uses them; `diagnostics` holds every diagnostic of
+    the specs (errors and warnings, in file order), for callers that print them all."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...], paths: Sequence[str]) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        shown = "\n  ".join(d.format() for d in errors[:MAX_SHOWN_ERRORS])
+        more = f"\n  ... and {len(errors) - MAX_SHOWN_ERRORS} more" if len(errors) > MAX_SHOWN_ERRORS else ""
+        super().__init__(f"{len(errors)} lint error(s):\n  {shown}{more}",
+                         f"fix them first (`delib lint {' '.join(paths)}` lists them all)")
+        self.diagnostics = diagnostics
+
+
+MAX_SHOWN_ERRORS = 5
+
+
+def load_clean(paths: Sequence[str]) -> tuple[tuple[Spec, ...], tuple[Diagnostic, ...]]:
+    """The specs at `paths` (files, folders, PATH@REV) and their diagnostics (warnings only): the one way a
+    stage loads the specs it works from. Raises `SpecLoadError` (unreadable, or no spec found) and
+    `SpecLintError` (lint errors)."""
+    from spec_lang.diagnostics import has_errors, sort_key
+
+    refs = expand(list(paths))
+    if not refs:
+        raise DelibError(f"no spec files found in {', '.join(paths)}", "pass a spec file or a folder of specs")
+    loaded = [load(ref) for ref in refs]
+    diagnostics = tuple(sorted((d for x in loaded for d in x.diagnostics), key=sort_key))
+    if has_errors(diagnostics):
+        raise SpecLintError(diagnostics, paths)
+    return tuple(x.spec for x in loaded), diagnostics

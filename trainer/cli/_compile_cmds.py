@@ -14,8 +14,7 @@ from rich.markup import escape
 
 from compiler import TemplateSet, build_bundle, check_bundle, resolve_counter
 from compiler.reasoning import ReasoningFormat, chat_template_in
-from spec_lang import Spec, expand, has_errors, load
-from spec_lang.diagnostics import Diagnostic, sort_key
+from spec_lang import Spec, SpecLintError, load_clean
 from trainer.cli._app import JsonOpt, app, err, out, print_json
 from trainer.cli._reasoning import ReasoningOpt, for_compile
 
@@ -24,20 +23,18 @@ DEFAULT_MAX_TOKENS = 8192
 
 
 def _load_specs(paths: list[str]) -> list[Spec]:
-    """Load every spec; print diagnostics; exit 1 on lint errors (nothing compiled)."""
-    refs = expand(paths)
-    if not refs:
-        err.print("error: no spec files found in " + ", ".join(paths), markup=False)
-        raise typer.Exit(2)
-    loaded = [load(ref) for ref in refs]  # SpecLoadError -> exit 2 in main()
-    diagnostics: list[Diagnostic] = sorted((d for x in loaded for d in x.diagnostics), key=sort_key)
+    """Load every spec (`spec_lang.load_clean`); print its diagnostics; exit 1 on lint errors (nothing compiled)."""
+    try:
+        specs, diagnostics = load_clean(paths)
+    except SpecLintError as exc:
+        for d in exc.diagnostics:
+            err.print(d.format(), markup=False)
+        errors = sum(d.severity == "error" for d in exc.diagnostics)
+        err.print(f"[red]error:[/red] {errors} lint error(s); nothing compiled (run `delib lint` for details)")
+        raise typer.Exit(1) from None
     for d in diagnostics:
         err.print(d.format(), markup=False)
-    if has_errors(diagnostics):
-        errors = sum(d.severity == "error" for d in diagnostics)
-        err.print(f"[red]error:[/red] {errors} lint error(s); nothing compiled (run `delib lint` for details)")
-        raise typer.Exit(1)
-    return [x.spec for x in loaded]
+    return list(specs)
 
 
 def _check(specs: list[Spec], output: Path, templates: TemplateSet, paths: list[str], as_json: bool,

@@ -74,11 +74,14 @@ def test_cmd(
     route: Annotated[bool, typer.Option("--route/--no-route", help="Route examples outside every category "
                                         "by retrieval (else they are skipped).")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every failure.")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write the results as JUnit XML to this "
+                                               "file (for CI test reports).")] = None,
 ) -> None:
     """Run the spec's example comparisons as tests: the judge must rank GOOD above OK above BAD.
 
     Every comparison's messages form the prompt; each candidate is graded as a final answer. Lists the
-    rules no example exercises. Exit 1 when a test fails or cannot be scored.
+    rules no example exercises. Exit 1 when a test fails or cannot be scored. `--junit FILE` also writes
+    JUnit XML (a suite per category, a test case per comparison).
     """
     from trainer.evaluation import PolicyTestConfig
     from trainer.evaluation.console import policy_report, policy_summary
@@ -90,6 +93,11 @@ def test_cmd(
         report = run_policy_tests(resolve(None, specs), judge=judge, model=model, config=config,
                                   categories=category or (), limit=limit, route=route, notify=_notify,
                                   progress=progress)
+    if junit is not None:
+        from spec_lang.atomic import write_atomic
+        from trainer.evaluation.junit import junit_xml
+
+        write_atomic(junit, junit_xml(report))
     if as_json:
         print_json(report.as_json())
     else:

@@ -174,7 +174,8 @@ def generate_cmd(
     """Sample N completions per prompt under its category's system prompt, grade each with the spec-aware
     judge k times (minimum), and keep the best above the threshold as SFT data, without the system prompt.
 
-    Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), dataset/, README.md, and
+    Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), pairs.jsonl (kept vs rejected
+    candidates of one prompt, TRL's DPO format), dataset/, README.md (the dataset card), and
     generation.json + bundle/ (how the data was made, for `delib retrain`). Interrupted or changed runs
     resume: finished work is reused, only stale categories are redone. Exit 1 when the judge kept no row.
     """

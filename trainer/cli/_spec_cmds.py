@@ -20,18 +20,24 @@ from trainer.cli._show import spec_lines
 class LintFormat(str, Enum):
     text = "text"
     json = "json"
+    github = "github"
+    sarif = "sarif"
 
 
 @app.command()
 def lint(
     paths: Annotated[list[str], typer.Argument(help="Spec files, folders of specs, or PATH@REV.")],
-    format: Annotated[LintFormat, typer.Option("--format", "-f", help="text or json.")] = LintFormat.text,
+    format: Annotated[LintFormat, typer.Option(
+        "--format", "-f", help="text, json, github (GitHub Actions annotations) or sarif (SARIF 2.1.0).")
+    ] = LintFormat.text,
     as_json: JsonOpt = False,
 ) -> None:
     """Check specs and print every problem as `path:line:col: CODE message`.
 
     Exit 0 when there is no error (warnings allowed), 1 when any error, 2 when a path cannot be read.
-    `--json` is `--format json`: a JSON list of diagnostics.
+    `--json` is `--format json`: a JSON list of diagnostics. `--format github` prints one GitHub Actions
+    annotation per problem (`::error file=...,line=...,col=...::...`), `--format sarif` a SARIF 2.1.0 log
+    for code scanning.
     """
     format = LintFormat.json if as_json else format
     diagnostics: list[Diagnostic] = []
@@ -49,6 +55,16 @@ def lint(
     diagnostics.sort(key=sort_key)
     if format is LintFormat.json:
         print_json([d.model_dump(mode="json") for d in diagnostics])
+    elif format is LintFormat.sarif:
+        from importlib.metadata import version
+
+        from spec_lang.diagnostic_formats import sarif
+
+        print_json(sarif(diagnostics, version=version("deliberative")))
+    elif format is LintFormat.github:
+        from spec_lang.diagnostic_formats import github_annotations
+
+        out.print(github_annotations(diagnostics), markup=False, emoji=False, end="", soft_wrap=True)
     else:
         for d in diagnostics:
             out.print(d.format(), markup=False)
@@ -100,7 +116,15 @@ def show(
 
 @app.command()
 def schema(
+    project: Annotated[bool, typer.Option("--project", help="The schema of `delib.toml` instead of the spec "
+                                          "model's.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Accepted for uniformity: the schema is JSON.")] = False,
 ) -> None:
-    """Print the JSON Schema of the spec model."""
+    """Print the JSON Schema of the spec model, or with `--project` of `delib.toml` (for editors and CI:
+    `delib schema --project > delib.schema.json`)."""
+    if project:
+        from trainer.project.schema import project_schema
+
+        print_json(project_schema())
+        return
     print_json(Spec.model_json_schema())

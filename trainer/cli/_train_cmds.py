@@ -235,12 +235,12 @@ def judge_cmd(
     Examples are split by content hash; the held-out ones measure the model (pairs ranked right). Use the
     run anywhere a judge is accepted: --judge rm:RUN (delib test, eval, eval-judge, train rl).
     """
-    from trainer._specs import load_clean_specs
+    from spec_lang import load_clean
     from trainer.training.reward_model import RewardModelConfig, train_reward_model
 
     config = _config(RewardModelConfig, base=str(base) if base else None, epochs=epochs, learning_rate=lr,
                      batch_size=batch_size, max_length=max_length, eval_share=eval_share, seed=seed)
-    run, trained = train_reward_model(load_clean_specs(specs), output, config, force=force)
+    run, trained = train_reward_model(list(load_clean(specs)[0]), output, config, force=force)
     if as_json:
         print_json(run.model_dump(mode="json"))
         return

@@ -47,7 +47,7 @@ from trainer.evaluation.policy_tests import (
 )
 from trainer.evaluation.records import EvalReport, EvalRow
 from trainer.evaluation.report_html import render_report
-from trainer.evaluation.routing import Routed, retrieval_router
+from trainer.evaluation.routing import retrieval_router
 from trainer.evaluation.runner import EvalConfig, Placement, place_prompts, run_eval
 from trainer.evaluation.scoring import ScoreOnlyGrader
 from trainer.judging.refusal import (
@@ -79,7 +79,6 @@ __all__ = [
     "PolicyTestConfig",
     "PolicyTestReport",
     "RefusalRates",
-    "Routed",
     "RowFacts",
     "RuleCoverage",
     "ScoreOnlyGrader",

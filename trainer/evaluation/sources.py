@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import ApproxCounter, Bundle, CompileError, compile_specs, load_bundle
-from spec_lang import Spec, expand, has_errors, load
+from spec_lang import Spec, load_clean
 from trainer.evaluation.errors import EvalError
 from trainer.evaluation.routing import RouteFn, check_spec_matches, retrieval_router
 
@@ -36,20 +36,8 @@ class Sources:
 
 
 def load_specs(paths: Sequence[str]) -> tuple[Spec, ...]:
-    """Every spec under `paths` (files, folders, PATH@REV). Raises `EvalError` on lint errors."""
-    refs = expand(list(paths))
-    if not refs:
-        raise EvalError(f"no spec files found in {', '.join(paths)}", "pass a spec file or a folder of specs")
-    specs = []
-    for ref in refs:
-        loaded = load(ref)  # SpecLoadError: the CLI prints its diagnostic
-        errors = [d for d in loaded.diagnostics if d.severity == "error"]
-        if has_errors(loaded.diagnostics):
-            shown = "\n  ".join(d.format() for d in errors[:5])
-            raise EvalError(f"{ref}: {len(errors)} lint error(s):\n  {shown}",
-                            f"fix them first (`delib lint {ref}`)")
-        specs.append(loaded.spec)
-    return tuple(specs)
+    """Every spec under `paths` (files, folders, PATH@REV): `spec_lang.load_clean` (lint errors refuse)."""
+    return load_clean(paths)[0]
 
 
 def compile_in_memory(specs: Sequence[Spec]) -> Bundle:

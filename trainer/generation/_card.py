@@ -71,8 +71,10 @@ SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_
 
 
 def metadata(kept: int) -> dict[str, Any]:
-    """The card's YAML metadata: the default config holds the kept rows (`train`) and every candidate
-    (`candidates`), as `dataset/` does; config `pairs` holds the preference pairs."""
+    """The card's YAML metadata: three configs of one `train` split each, the kept rows (`default`), every
+    candidate (`candidates`) and the preference pairs (`pairs`). Candidates are a config of their own, not a
+    split beside the kept rows, because `datasets` reads every split of a config with the first split's
+    inferred types (a column that is null in every kept row, `reject_reason`, cannot then hold text)."""
     size = next((name for limit, name in SIZES if kept < limit), "1M<n<10M")
     return {
         "license": "unknown",
@@ -81,9 +83,8 @@ def metadata(kept: int) -> dict[str, Any]:
         "task_categories": ["text-generation"],
         "size_categories": [size],
         "configs": [
-            {"config_name": "default", "default": True,
-             "data_files": [{"split": "train", "path": "data.jsonl"},
-                            {"split": "candidates", "path": "candidates.jsonl"}]},
+            {"config_name": "default", "default": True, "data_files": [{"split": "train", "path": "data.jsonl"}]},
+            {"config_name": "candidates", "data_files": [{"split": "train", "path": "candidates.jsonl"}]},
             {"config_name": "pairs", "data_files": [{"split": "train", "path": "pairs.jsonl"}]},
         ],
     }
@@ -135,7 +136,7 @@ def render_card(outcomes: Sequence[Outcome], bundle: Bundle, config: GenerationC
               "the `reject_reason`; a tie with the kept score makes no pair.",
               "- `dataset/`: the same as a `datasets.DatasetDict` (`load_from_disk`): split `train` (kept rows) "
               "and split `candidates`.", "",
-              "Load it with `datasets.load_dataset(\"FOLDER\")` (splits `train` and `candidates`) or "
-              "`load_dataset(\"FOLDER\", \"pairs\")`; the license is `unknown` until the data's owner sets it "
-              "(the prompts' and the generator's licenses decide it).", ""]
+              "Load it with `datasets.load_dataset(\"FOLDER\")` (the kept rows), `load_dataset(\"FOLDER\", "
+              "\"candidates\")` or `load_dataset(\"FOLDER\", \"pairs\")`; the license is `unknown` until the "
+              "data's owner sets it (the prompts' and the generator's licenses decide it).", ""]
     return "\n".join(lines)

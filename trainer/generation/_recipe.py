@@ -87,7 +87,7 @@ def categoriser_for(recipe: GenerationRecipe, bundle: Bundle, notify: Callable[[
         if len(specs) != 1:
             return None
         spec = specs[0]
-    return RetrieverCategoriser(spec, bundle, index_dir=default_index_dir(spec, os.environ), notify=notify)
+    return RetrieverCategoriser(spec, bundle.categories, index_dir=default_index_dir(spec, os.environ), notify=notify)
 
 
 def generate_from_recipe(recipe: GenerationRecipe, bundle: Bundle, out_dir: str | Path, *,

@@ -2,7 +2,7 @@
 
     route rows -> plan units against the work log -> per round of `batch_size` prompts:
         generate N samples each -> log -> judge the keepable ones k times -> log
-    -> select the best per prompt -> write data.jsonl, candidates.jsonl, dataset/, README.md
+    -> select the best per prompt -> write data.jsonl, candidates.jsonl, pairs.jsonl, dataset/, README.md
 
 Every round is appended to `OUT/.work/candidates.log.jsonl` (fsync) before the next starts, so a run
 killed at any moment loses at most the round in flight; rerunning plans again from the log and does

@@ -28,10 +28,9 @@ from typing import Any, Literal
 from compiler import TemplateSet, build_bundle, resolve_counter
 from compiler.bundle import Bundle
 from compiler.reasoning import ReasoningFormat, chat_template_in, resolve
-from spec_lang import Spec, expand
+from spec_lang import Spec, expand, load_clean
 from spec_lang.errors import EmptyResultError
 from spec_lang.versions import SpecHashes, revision_id
-from trainer._specs import load_clean_specs
 from trainer.generation import GenerationRecipe, PromptSource, generate_from_recipe, read_jsonl
 from trainer.generation._progress import Progress
 from trainer.project._state import BuildState, StageRecord, changed_inputs, key_of, read_state, write_state
@@ -117,7 +116,7 @@ def _lint_inputs(b: _Build) -> dict[str, Any]:
 
 
 def _compile_inputs(b: _Build) -> dict[str, Any]:
-    b.specs = b.specs or load_clean_specs(b.project.spec_refs)
+    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
     return {"revisions": [revision_id(s) for s in b.specs], "templates": _templates(b.project).hashes,
             "tokenizer": b.project.spec.tokenizer, **_reasoning_input(b)}
 
@@ -135,7 +134,7 @@ def _reasoning(b: _Build) -> ReasoningFormat:
 
 
 def _generate_inputs(b: _Build) -> dict[str, Any]:
-    b.specs = b.specs or load_clean_specs(b.project.spec_refs)
+    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
     g = b.project.generate
     return {"categories": {c: h for s in b.specs for c, h in SpecHashes(s).categories.items()},
             "templates": _templates(b.project).hashes, "prompts": _file_digest(b.project.path(g.prompts)),
@@ -172,12 +171,12 @@ def _eval_inputs(b: _Build) -> dict[str, Any]:
 
 
 def _run_lint(b: _Build) -> tuple[dict[str, Any], str]:
-    b.specs = load_clean_specs(b.project.spec_refs)  # raises on lint errors
+    b.specs = list(load_clean(b.project.spec_refs)[0])  # raises on lint errors
     return {}, f"{len(b.specs)} spec(s) lint clean"
 
 
 def _run_compile(b: _Build) -> tuple[dict[str, Any], str]:
-    b.specs = b.specs or load_clean_specs(b.project.spec_refs)
+    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
     counter = resolve_counter(b.project.spec.tokenizer)[0]
     b.bundle, report = build_bundle(b.specs, b.out / "bundle", templates=_templates(b.project), counter=counter,
                                     reasoning=_reasoning(b))

@@ -30,8 +30,7 @@ from compiler import (
 )
 from compiler.bundle import Bundle
 from compiler.reasoning import TAGS
-from spec_lang import Spec
-from trainer._specs import load_clean_specs
+from spec_lang import Spec, load_clean
 from trainer.backends import ChatBackend
 from trainer.generation import WORK_DIR, GenerationReport, Progress, generate_from_recipe, read_jsonl, read_recipe
 from trainer.retrain._impact import category_changes
@@ -126,7 +125,7 @@ def prepare(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
         raise RunStateError(f"{out}: the output folder holds the run being retrained (or lies inside it)",
                             "write the retrain to a new folder, e.g. -o runs/retrain-1")
     stages = _stages(lin, options.stages)
-    specs = load_clean_specs(spec)
+    specs = list(load_clean(spec)[0])
     old = _old_bundle(lin)
     try:
         templates, template_name = _templates(options.templates, old)

@@ -8,8 +8,8 @@ from tests.trainer.evaluation.eval_helpers import make_grade, mini_bundle
 from trainer.backends import Generation
 from trainer.evaluation import EvalError, EvalPrompt
 from trainer.evaluation.metrics import OVERALL, RowFacts, by_category, paired_deltas, row_values
-from trainer.evaluation.routing import Routed
 from trainer.evaluation.runner import Placement, build_row, place_prompts
+from trainer.routing import Route
 
 
 def facts(pid: str, category: str, score: float | None, style: str | None, label: str | None,
@@ -88,9 +88,9 @@ def test_placing_prompts() -> None:
     prompts = [_prompt("1", "weapons", 1), _prompt("2", None, 2, "roast me")]
     seen: list[str] = []
 
-    def route(texts: object) -> list[Routed]:
+    def route(texts: object) -> list[Route]:
         seen.extend(texts)  # type: ignore[arg-type]
-        return [Routed(category="insults", uncategorised=True, similarity=0.1)]
+        return [Route(category="insults", score=0.1, uncategorised=True)]
 
     placed = place_prompts(prompts, ("weapons", "insults"), route)
     assert placed == [Placement("weapons", "file"), Placement("insults", "retrieval", uncategorised=True)]

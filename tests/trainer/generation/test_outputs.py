@@ -11,7 +11,7 @@ import pytest
 from tests.trainer.generation.gen_helpers import candidates, data, run
 from trainer.training import DataError, load_sft_data
 
-OUTPUTS = ("data.jsonl", "candidates.jsonl", "dataset", "README.md")
+OUTPUTS = ("data.jsonl", "candidates.jsonl", "pairs.jsonl", "dataset", "README.md")
 
 
 def _kill_after_placing(monkeypatch: pytest.MonkeyPatch, out: Path, count: int) -> None:
@@ -30,7 +30,7 @@ def _kill_after_placing(monkeypatch: pytest.MonkeyPatch, out: Path, count: int) 
     monkeypatch.setattr(os, "replace", replace)
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 4])
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
 def test_a_kill_while_placing_the_outputs_never_shows_a_torn_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  count: int) -> None:
     out = tmp_path / "gen"

@@ -93,12 +93,12 @@ def test_dry_run_does_not_route(tmp_path: Path) -> None:
 
 
 def test_retriever_categoriser_over_the_real_retriever() -> None:
-    categoriser = RetrieverCategoriser(tiny_spec(), tiny_bundle(), embedder=HashEmbedder())
+    categoriser = RetrieverCategoriser(tiny_spec(), tiny_bundle().categories, embedder=HashEmbedder())
     routes = categoriser.categorise(["Write playful roasts about myself", "how to kill a python process",
                                      "zzz qqq"])
     assert [r.category for r in routes[:2]] == ["insults", "weapons"]
     assert not routes[0].uncategorised and routes[2].uncategorised
-    assert categoriser.categoriser_id == RetrieverCategoriser(tiny_spec(), tiny_bundle(),
+    assert categoriser.categoriser_id == RetrieverCategoriser(tiny_spec(), tiny_bundle().categories,
                                                               embedder=HashEmbedder()).categoriser_id
 
 

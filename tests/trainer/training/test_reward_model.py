@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from spec_lang import load_clean
 from tests.paths import REPO
-from trainer._specs import load_clean_specs
 from trainer.cli import app
 from trainer.judging import JudgeConfig, JudgeError, JudgeRequest, PanelJudge, RewardModelJudge, open_judge
 from trainer.judging._reward_model import render_pair, score_of
@@ -54,7 +54,7 @@ def _config(base: Path, **fields: object) -> RewardModelConfig:
 
 
 def test_pairs_rank_every_better_candidate_above_every_worse_one_and_split_by_example() -> None:
-    pairs = preference_pairs(load_clean_specs([str(SAFETY)]))
+    pairs = preference_pairs(list(load_clean([str(SAFETY)])[0]))
     assert len(pairs) == 66  # the pairs `delib test policies/` ranks
     assert {p.kinds for p in pairs} <= {"GOOD>BAD", "GOOD>OK", "OK>BAD"}
     by_example: dict[str, set[str]] = {}
@@ -63,7 +63,7 @@ def test_pairs_rank_every_better_candidate_above_every_worse_one_and_split_by_ex
         assert pair.chosen != pair.rejected and pair.prompt and pair.prompt[0]["role"] != "assistant"
     assert all(len(splits) == 1 for splits in by_example.values())  # an example is never on both sides
     assert {"train", "eval"} == {s for splits in by_example.values() for s in splits}
-    assert preference_pairs(load_clean_specs([str(SAFETY)])) == pairs  # the split is deterministic
+    assert preference_pairs(list(load_clean([str(SAFETY)])[0])) == pairs  # the split is deterministic
 
 
 def test_accuracy_counts_ties_as_wrong() -> None:
@@ -83,7 +83,7 @@ def test_render_pair_drops_system_turns_and_keeps_the_conversation_order() -> No
 
 
 def test_train_writes_a_run_that_reruns_as_nothing_and_grades_as_a_judge(tiny_encoder: Path, tmp_path: Path) -> None:
-    specs = load_clean_specs([str(DEMO)])
+    specs = list(load_clean([str(DEMO)])[0])
     run_dir = tmp_path / "rm"
     run, trained = train_reward_model(specs, run_dir, _config(tiny_encoder))
     assert trained and (run_dir / "final" / "config.json").is_file()
@@ -105,7 +105,7 @@ def test_train_writes_a_run_that_reruns_as_nothing_and_grades_as_a_judge(tiny_en
 
 
 def test_a_changed_setting_retrains_and_a_foreign_folder_is_refused(tiny_encoder: Path, tmp_path: Path) -> None:
-    specs = load_clean_specs([str(DEMO)])
+    specs = list(load_clean([str(DEMO)])[0])
     run_dir = tmp_path / "rm"
     first, _ = train_reward_model(specs, run_dir, _config(tiny_encoder))
     second, trained = train_reward_model(specs, run_dir, _config(tiny_encoder, seed=1))
@@ -123,7 +123,7 @@ def test_specs_without_train_pairs_and_missing_models_are_clean_errors(tmp_path:
     spec.write_text("---\nid: plain\ntitle: Plain\nversion: 1\n---\n"
                     "# Plain {#plain kind=category}\n\nNo examples here.\n")
     with pytest.raises(DataError, match="no example comparison to train on"):
-        train_reward_model(load_clean_specs([str(spec)]), tmp_path / "rm")
+        train_reward_model(list(load_clean([str(spec)])[0]), tmp_path / "rm")
     with pytest.raises(JudgeError, match="delib train judge"):
         open_judge(f"rm:{tmp_path / 'nothing'}", None, JudgeConfig())  # type: ignore[arg-type]
 
@@ -149,7 +149,7 @@ def test_the_grpo_reward_opens_a_reward_model_and_names_a_missing_one(tiny_encod
     from trainer.training.rl import _open_judge
 
     run_dir = tmp_path / "rm"
-    train_reward_model(load_clean_specs([str(DEMO)]), run_dir, _config(tiny_encoder))
+    train_reward_model(list(load_clean([str(DEMO)])[0]), run_dir, _config(tiny_encoder))
     from tests.trainer.judging.helpers import tiny_bundle
 
     bundle = tiny_bundle()
