@@ -58,6 +58,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SPEC053": ("warning", "style section without a `response` attribute"),
     "SPEC054": ("warning", "category without examples (our dialect)"),
     "SPEC055": ("warning", "category does not open with a summary paragraph"),
+    "SPEC056": ("warning", "category without an `authority` attribute"),
 }
 """Every diagnostic code with its default severity and a one-line summary."""
 

@@ -74,7 +74,8 @@ def check_attrs(spec: Spec) -> Iterator[Diagnostic]:
     for s in spec.sections:
         for key, value in s.attrs.items():
             if key not in KNOWN_ATTRS:
-                yield diag("SPEC023", _span(spec, s.span), f"unknown attribute {key}={value!r} on {s.id!r}",
+                yield diag("SPEC023", _span(spec, s.span),
+                           f"unknown attribute {key}={value!r} on {s.id!r}{_did_you_mean(key, list(KNOWN_ATTRS))}",
                            "known attributes: " + ", ".join(KNOWN_ATTRS))
                 continue
             allowed = KNOWN_ATTRS[key]
@@ -95,6 +96,11 @@ def check_categories(spec: Spec) -> Iterator[Diagnostic]:
             yield diag("SPEC050", _span(spec, s.span), f"category {s.id!r} has no content",
                        "add a summary paragraph, rules and examples, or remove the category")
             continue
+        if "authority" not in s.attrs:
+            yield diag("SPEC056", _span(spec, s.span), f"category {s.id!r} has no authority",
+                       "add authority=root, platform, system, developer, user or guideline to its heading: who may "
+                       "override its rules (the compiled prompt states it; without one the judge's rubric treats "
+                       "it as root)")
         first = next((b for b in s.body if b.type != "admonition"), None)
         if content and (first is None or first.type != "prose"):
             yield diag("SPEC055", _span(spec, s.span), f"category {s.id!r} does not open with a summary paragraph",

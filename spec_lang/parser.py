@@ -16,7 +16,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from spec_lang._attrs import split_heading, split_rule
+from spec_lang._attrs import malformed_rule_id, split_heading, split_rule, unmarked_heading_id
 from spec_lang._dialogue import parse_dialogue
 from spec_lang._front_matter import opens_front_matter, read_front_matter, unclosed
 from spec_lang.diagnostics import Diagnostic, diag
@@ -241,7 +241,14 @@ class _Parser:
         if block is not None and block.id:
             self.open_section(block.id, title, level, block.attrs, line0)
             return
-        self.part(title, level, block.attrs if block else {}, line0)
+        unmarked = unmarked_heading_id(title) if block is None else None
+        if unmarked is not None:
+            title = unmarked[0]
+            self.report("SPEC021", self.span(line0, max(self.lines[line0].rfind("{") + 1, 1)),
+                        f"malformed attribute block: an id starts with '#' (did you mean {unmarked[1]!r}?)",
+                        "write `{#id key=value ...}` at the end of the heading")
+        malformed = unmarked is not None or (block is not None and block.error is not None)
+        self.part(title, level, block.attrs if block else {}, line0, malformed=malformed)
 
     def open_section(self, ident: str, title: str, level: int, attrs: dict[str, str], line0: int) -> None:
         self.flush_pending()
@@ -265,11 +272,13 @@ class _Parser:
             self.sections.append(self.current.build(end))
             self.current = None
 
-    def part(self, title: str, level: int, attrs: dict[str, str], line0: int) -> None:
+    def part(self, title: str, level: int, attrs: dict[str, str], line0: int, malformed: bool = False) -> None:
+        """A heading without an id: a part heading (`### Allowed`), else SPEC020 (unless its attribute block
+        was `malformed`, already reported: the id is there, written wrong, not missing)."""
         span = self.span(line0)
         known = PART_HEADINGS.get(title.strip().lower())
         rules_attr = attrs.get("rules")
-        if known is None and rules_attr is None:
+        if known is None and rules_attr is None and not malformed:
             self.report("SPEC020", span, f"heading {title!r} has no id",
                         f"add an id: `{'#' * level} {title} {{#{_slug(title)}}}` (part headings are: "
                         + ", ".join(t.title() for t in PART_HEADINGS) + ")")
@@ -373,7 +382,15 @@ class _Parser:
         for text, line0, end0 in self.list_items(group):
             ident, body = split_rule(text)
             span = self.span(line0, 1, end0)
-            if ident is None:
+            bad = malformed_rule_id(text) if ident is None else None
+            if bad is not None:
+                block, body, suggestion = bad
+                mean = f" (did you mean {suggestion!r}?)" if suggestion else ""
+                self.report("SPEC021", self.span(line0, self.lines[line0].find("{") + 1),
+                            f"malformed rule id block {block!r}: an id is `{{#id}}`, one word without spaces{mean}",
+                            "start the item with `{#id}`, e.g. `{#a.r1}`")
+                ident = f"{cur.id}@{line0 + 1}"
+            elif ident is None:
                 self.report("SPEC051", span, f"rule {text[:50]!r} in {cur.part_title!r} has no id",
                             f"start the item with an id, e.g. `- {{#{cur.id}.{(cur.response or 'x')[0]}1}} ...`")
                 ident = f"{cur.id}@{line0 + 1}"

@@ -62,10 +62,10 @@ class ModelAddress:
         """`hf`: the folder the weights are read from (a run folder's `final/`); else None."""
         if self.folder is None:
             return None
-        return run_final(self.folder) or self.folder
+        return run_final_model(self.folder) or self.folder
 
 
-def run_final(folder: Path) -> Path | None:
+def run_final_model(folder: Path) -> Path | None:
     """`folder/final` when `folder` is a `delib train` run folder (`run.json` and `final/`), else None."""
     final = folder / RUN_FINAL
     return final if (folder / RUN_MANIFEST).is_file() and final.is_dir() else None

@@ -30,27 +30,32 @@ class LoraSettings(_Frozen):
     dropout: float = Field(0.05, ge=0.0, lt=1.0, description="Dropout on the LoRA branch.")
 
 
-class SFTStageConfig(_Frozen):
-    """Supervised fine-tuning on judge-filtered (prompt, reasoning + answer) rows, loss on the completion only."""
+class _StageConfig(_Frozen):
+    """What every training stage is configured with (SFT and RL add their own fields and defaults)."""
 
     model: str = Field("embedded", description="`embedded`, `hf:PATH` or a run folder (its final model).")
     lora: LoraSettings | None = Field(None, description="LoRA settings; None for full fine-tuning.")
     epochs: float = Field(1.0, gt=0, description="Passes over the data (ignored when `max_steps` is set).")
     max_steps: int | None = Field(None, ge=1, description="Optimiser steps; overrides `epochs`.")
+    seed: int = Field(0, description="Seed for data order, dropout, sampling and LoRA initialisation.")
+    bf16: bool | None = Field(None, description="bfloat16 mixed precision; None: on when the GPU supports it.")
+    chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
+    reasoning: str = Field("auto", description="Reasoning format (`compiler.reasoning`: `tags`, `think`, "
+                                               "`harmony`), or `auto`: the data's bundle's, else the one the "
+                                               "model's chat template speaks. RL refuses another than the bundle's.")
+
+
+class SFTStageConfig(_StageConfig):
+    """Supervised fine-tuning on judge-filtered (prompt, reasoning + answer) rows, loss on the completion only."""
+
     learning_rate: float = Field(2e-5, gt=0, description="Peak learning rate.")
     batch_size: int = Field(4, ge=1, description="Rows per device per step.")
     grad_accum: int = Field(1, ge=1, description="Gradient accumulation steps.")
     max_length: int = Field(2048, ge=16, description="Longest tokenized row; a longer one fails the pre-flight.")
-    seed: int = Field(0, description="Seed for data order, dropout and LoRA initialisation.")
-    bf16: bool | None = Field(None, description="bfloat16 mixed precision; None: on when the GPU supports it.")
     save_steps: int = Field(100, ge=1, description="Checkpoint every this many steps (to resume after a crash).")
     logging_steps: int = Field(10, ge=1, description="Log metrics every this many steps.")
-    chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
     answer_only: bool = Field(False, description="Train on the answers alone, the reasoning dropped (the paper's "
                                                  "ablation: what deliberation adds).")
-    reasoning: str = Field("auto", description="Reasoning format of the data (`compiler.reasoning`: `tags`, "
-                                               "`think`, `harmony`), or `auto`: the data's bundle's, else the one the "
-                                               "model's chat template speaks.")
 
 
 class RewardSettings(_Frozen):
@@ -81,23 +86,14 @@ class VLLMSettings(_Frozen):
     server_url: str | None = Field(None, description="Base URL of the vLLM server (server mode).")
 
 
-class RLStageConfig(_Frozen):
+class RLStageConfig(_StageConfig):
     """GRPO on user prompts (no spec in the prompt) with the spec-aware judge as reward."""
 
-    model: str = Field("embedded", description="`embedded`, `hf:PATH` or a run folder (usually the SFT run).")
-    lora: LoraSettings | None = Field(None, description="LoRA settings; None for full fine-tuning.")
-    epochs: float = Field(1.0, gt=0, description="Passes over the prompts (ignored when `max_steps` is set).")
-    max_steps: int | None = Field(None, ge=1, description="Optimiser steps; overrides `epochs`.")
     learning_rate: float = Field(1e-6, gt=0, description="Peak learning rate.")
     batch_size: int = Field(2, ge=1, description="Prompts per device per step, each sampled `num_generations` times.")
+    save_steps: int = Field(50, ge=1, description="Checkpoint every this many steps.")
     num_generations: int = Field(4, ge=2, description="Completions sampled per prompt (the GRPO group).")
     max_completion_length: int = Field(512, ge=1, description="Longest completion sampled, in tokens.")
     beta: float = Field(0.0, ge=0, description="KL coefficient against the starting model (0: no reference model).")
-    seed: int = Field(0, description="Seed for data order and sampling.")
-    bf16: bool | None = Field(None, description="bfloat16 mixed precision; None: on when the GPU supports it.")
-    save_steps: int = Field(50, ge=1, description="Checkpoint every this many steps.")
-    chat_template: ChatTemplateChoice = Field("auto", description="`auto`, `model` or a Jinja file path.")
     rewards: RewardSettings = Field(default_factory=RewardSettings, description="Reward model and weights.")
     vllm: VLLMSettings | None = Field(None, description="Generate with vLLM; None: transformers `generate`.")
-    reasoning: str = Field("auto", description="Reasoning format the policy writes (`compiler.reasoning`); `auto`: "
-                                               "the bundle's. Another than the bundle's is an error.")
