@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from spec_lang.ids import id_problem
+from spec_lang.lint import KNOWN_ATTRS
 
 _TRAILING_BLOCK = re.compile(r"\s*\{(#[^{}]*|[A-Za-z_][^{}]*=[^{}]*)\}\s*$")
 _LEADING_ID = re.compile(r"^\{#([^\s{}]+)\}\s*")
@@ -69,6 +70,8 @@ def _joined(words: list[str], sep: str) -> str | None:
 def _unreadable(ident: str | None, attrs: dict[str, str], rest: str) -> str:
     """Why `rest` cannot be read; a bare word right after the id reads as an id with a space in it."""
     word = rest.split()[0]
+    if word in KNOWN_ATTRS:
+        return f"cannot read attribute at {rest!r} (expected key=value: {word}=VALUE)"
     if ident and not attrs and "=" not in word and (joined := _joined([ident, word], "_")) is not None:
         return (f"{rest!r} after the id {ident!r} is not key=value; an id has no spaces "
                 f"(did you mean '{{#{joined}}}'?)")

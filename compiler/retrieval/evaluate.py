@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from compiler.retrieval._config import RetrievalConfig
 from compiler.retrieval._files import LabeledPrompt
 from compiler.retrieval._retriever import Retriever
+from compiler.retrieval._splits import split_of
 from compiler.retrieval._units import clean_markdown, example_key, example_prompt
 from spec_lang.model import Spec
 from spec_lang.versions import digest
@@ -57,11 +58,6 @@ class EvalReport(BaseModel):
     overall: Metrics
     per_category: dict[str, Metrics]
     confusions: tuple[Confusion, ...] = Field(description="Most frequent (true, top-1) pairs that differ.")
-
-
-def split_of(title: str) -> Literal["tune", "report"]:
-    """A fixed half of the data: by the parity of a hash of the example title."""
-    return "tune" if int(digest(["split", title]), 16) % 2 == 0 else "report"
 
 
 def spec_examples(spec: Spec, split: Split = "all") -> list[LabeledPrompt]:

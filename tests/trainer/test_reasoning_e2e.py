@@ -69,11 +69,14 @@ def test_compile_generate_sft_eval_in_each_format(
     assert TAGS.render(REASONING, ANSWER) in shown  # the filtering judge sees the reasoning, as tags
 
     model = tiny_model_dir if template is None else reasoning_model(tiny_model_dir, tmp_path, template)
-    code, _, err = delib_cli("train", "sft", str(data), "-o", str(run), "--model", f"hf:{model}",
-                             "--max-steps", "1", "--batch-size", "2", "--max-length", "512")
+    code, printed, err = delib_cli("train", "sft", str(data), "-o", str(run), "--model", f"hf:{model}",
+                                   "--max-steps", "1", "--batch-size", "2", "--max-length", "512")
     assert code == 0, err
     trained = json.loads((run / "run.json").read_text(encoding="utf-8"))
     assert trained["config"]["reasoning"] == fmt.name
+    checked = trained["preflight"]  # the pre-flight report: every reasoning block inside the loss mask
+    assert checked["reasoning_trained"] == checked["with_reasoning"] == checked["checked"] > 0
+    assert f"pre-flight ({fmt.name} format" in printed
 
     before = len(server.chat_requests)
     code, _, err = delib_cli("eval", served, "--bundle", str(bundle), "--prompts", str(prompts), "-o",

@@ -73,6 +73,10 @@ def _report(result: RunResult, as_json: bool = False) -> None:
                         + ([f"train loss {loss:.4g}"] if loss is not None else [])
                         + [f"{k.split('/')[1]} reward {v:.3f}" for k, v in rewards.items()])
     verb = "resumed and trained" if result.action == "resumed" else "trained"
+    if m.preflight:
+        from trainer.training.preflight import PreflightReport
+
+        out.print(PreflightReport(**m.preflight).summary(), markup=False)  # type: ignore[arg-type]
     out.print(f"{verb} {result.run_dir} ({summary}); final model: {final} (open it as hf:{final})", markup=False)
 
 

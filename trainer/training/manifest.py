@@ -86,6 +86,8 @@ class RunManifest(BaseModel):
     resumed_from: tuple[str, ...] = Field((), description="Checkpoints the run was resumed from, in order.")
     final_checkpoint: str | None = Field(None, description="The final model folder (`RUN/final`).")
     error: str | None = Field(None, description="Why the run failed or stopped, when it did.")
+    preflight: dict[str, int | str] | None = Field(None, description="SFT: what the pre-flight checked "
+                                                   "(`trainer.training.preflight.PreflightReport`).")
     versions: dict[str, str] = Field(default_factory=dict, description="Library versions used.")
 
 

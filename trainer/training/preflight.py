@@ -227,10 +227,48 @@ def _decode(tokenizer: Any, ids: list[int]) -> str:
     return str(tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False))
 
 
+@dataclass(frozen=True)
+class PreflightReport:
+    """What the SFT pre-flight checked and found (recorded in the run manifest, printed by `delib train sft`)."""
+
+    format: str
+    template: str
+    rows: int
+    """Rows in the prepared dataset."""
+    checked: int
+    """Rows rendered and decoded back (the first `SAMPLE_ROWS`)."""
+    with_reasoning: int
+    """Checked rows whose completion has a reasoning block (0 for answer-only data)."""
+    reasoning_trained: int
+    """... of which the whole block is inside the loss mask."""
+    answers_trained: int
+    """Checked rows whose answer is inside the loss mask."""
+    system_prompt_free: int
+    """Checked rows with no system prompt rendered."""
+    longest: int
+    max_length: int
+
+    def summary(self) -> str:
+        return (f"pre-flight ({self.format} format, template {self.template}): {self.checked} of {self.rows} rows "
+                f"rendered; reasoning inside the loss mask in {self.reasoning_trained}/{self.with_reasoning}, "
+                f"answer in {self.answers_trained}/{self.checked}, no system prompt in "
+                f"{self.system_prompt_free}/{self.checked}; longest row {self.longest}/{self.max_length} tokens")
+
+
+def _tally(samples: Sequence[RenderedSample], default_system: str | None, fmt: ReasoningFormat) -> dict[str, int]:
+    blocks = [(s, _reasoning_block(s.completion, fmt)) for s in samples]
+    answers = [(s, _norm(parse_completion(s.completion, (), fmt).answer)) for s in samples]
+    return {"with_reasoning": sum(b is not None for _, b in blocks),
+            "reasoning_trained": sum(b is not None and _block_trained(b, s, fmt) for s, b in blocks),
+            "answers_trained": sum(bool(a) and a in _norm(s.trained_text) for s, a in answers),
+            "system_prompt_free": sum(not (default_system and _norm(default_system) in _norm(s.full_text))
+                                      for s in samples)}
+
+
 def run_sft_preflight(trainer: Any, tokenizer: Any, *, default_system: str | None, template_name: str,
-                      max_length: int, fmt: ReasoningFormat = TAGS) -> None:
+                      max_length: int, fmt: ReasoningFormat = TAGS) -> PreflightReport:
     """Every check on an `SFTTrainer`'s prepared dataset (completions in the reasoning format `fmt`); raises
-    `PreflightError` listing all problems."""
+    `PreflightError` listing all problems, else returns what was checked."""
     from trainer.backends import injected_system_prompt
 
     dataset = trainer.train_dataset
@@ -241,10 +279,14 @@ def run_sft_preflight(trainer: Any, tokenizer: Any, *, default_system: str | Non
     lengths = [(len(ids), eos in ids[-3:]) for ids in dataset["input_ids"]]
     problems = check_template(injected_system_prompt(tokenizer), template_name)
     problems += check_truncation(lengths, max_length)
-    for sample in render_samples(dataset, tokenizer, fmt=fmt):
+    samples = render_samples(dataset, tokenizer, fmt=fmt)
+    for sample in samples:
         problems += [p for p in check_sample(sample, default_system=default_system, max_length=max_length, fmt=fmt)
                      if p.code != "PF002" or not any(q.code == "PF002" for q in problems)]
     raise_problems(problems)
+    return PreflightReport(format=fmt.name, template=template_name, rows=len(lengths), checked=len(samples),
+                           longest=max((n for n, _ in lengths), default=0), max_length=max_length,
+                           **_tally(samples, default_system, fmt))
 
 
 def run_rl_preflight(tokenizer: Any, prompts: Sequence[Sequence[Mapping[str, str]]], *, default_system: str | None,

@@ -13,6 +13,7 @@ pre-flight checks the prepared rows (`trainer.training.preflight`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,13 @@ def train_sft(
     dataset = answers_only(dataset, fmt) if config.answer_only else as_messages(dataset, fmt)
     template, model_default = use_chat_template(tokenizer, config.chat_template, fmt)
     trainer = _build_trainer(model, tokenizer, dataset, args, config.lora, callbacks)
-    run_sft_preflight(trainer, tokenizer, default_system=model_default, template_name=template.name,
-                      max_length=config.max_length, fmt=fmt)
+    checked = run_sft_preflight(trainer, tokenizer, default_system=model_default, template_name=template.name,
+                                max_length=config.max_length, fmt=fmt)
     prepare_folder(layout, plan)  # only now: a failed pre-flight leaves an earlier run's outputs alone
     revisions = data_source.spec_revisions
     manifest = start_manifest("sft", plan, config, overrides, data_source, source, template,
                               ",".join(revisions) or None)
+    manifest = manifest.model_copy(update={"preflight": asdict(checked)})
     done = execute(layout, plan, manifest, trainer, lora=config.lora is not None)
     return RunResult(layout.root, "resumed" if plan.action == "resume" else "trained", done)
 

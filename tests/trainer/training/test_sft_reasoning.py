@@ -39,6 +39,10 @@ def test_sft_trains_the_reasoning_in_each_format(fmt: ReasoningFormat, template:
     assert result.action == "trained"
     assert result.manifest.config.reasoning == fmt.name
     assert result.manifest.chat_template is not None and result.manifest.chat_template.name == chosen
+    checked = result.manifest.preflight  # the pre-flight report, per format
+    assert checked is not None and checked["format"] == fmt.name and checked["checked"] > 0
+    assert checked["reasoning_trained"] == checked["with_reasoning"] == checked["checked"]
+    assert checked["answers_trained"] == checked["system_prompt_free"] == checked["checked"]
 
 
 @pytest.mark.parametrize(("template", "choice"), [("r1_plain", "auto"), ("r1_chatml", "model")])
