@@ -39,11 +39,10 @@ from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypedDict  # pydantic cannot validate typing.TypedDict on Python < 3.12
 
 from spec_lang.errors import DelibError
-from spec_lang.model import RESPONSES, Response, Role
+from spec_lang.model import RESPONSES, ROLES, Response, Role
 
 T = TypeVar("T")
 PromptLabel = Literal["safe", "unsafe"]
-ROLES: tuple[Role, ...] = ("system", "developer", "user", "assistant", "tool")
 PROMPT_COLUMN = "prompt"
 MESSAGES_COLUMN = "messages"
 CATEGORY_COLUMN = "category"

@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from spec_lang.diagnostics import Diagnostic, diag
-from spec_lang.model import Comparison, Elision, Label, Message, Span
+from spec_lang.model import ROLES, Comparison, Elision, Label, Message, Span
 
-ROLES = ("system", "developer", "user", "assistant", "tool")
 _ATTR = r'(?:\s+[A-Za-z_][\w-]*="[^"]*")*'
 _OPEN = re.compile(rf"^<(?P<role>{'|'.join(ROLES)})(?P<attrs>{_ATTR})\s*>\s*(?:<!--(?P<label>.*?)-->)?\s*$")
 _PAIR = re.compile(r'([A-Za-z_][\w-]*)="([^"]*)"')

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
+ROLES: tuple[Role, ...] = get_args(Role)
+"""Every chat role, in the order above (the one list: spec dialogues, prompt files and backends read it)."""
 """Message roles of the dialogue syntax used by examples."""
 
 LabelKind = Literal["GOOD", "BAD", "OK"]

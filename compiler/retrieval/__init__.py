@@ -4,14 +4,17 @@ Every category's units (title, prose chunks, rules, definitions, its examples' p
 embedded with a sentence-transformers model into a stored faiss index (`open_index`); a `Retriever` scores
 prompts against the units densely and with BM25, pools the scores per category and fuses the two rankings.
 A prompt whose best cosine similarity to any unit is below a calibrated threshold is flagged uncategorised.
+`tuned_embedder` fine-tunes the embedder on the spec's own pairs (each category's texts with its heading),
+cached per spec content, base model and settings.
 
 Errors: `RetrievalIndexError` (an index cannot be used), `EmbedderError` (a model cannot be loaded),
 `QueryFileError` (a query or labelled file cannot be read).
 """
 
-from compiler.retrieval._config import DEFAULT_THRESHOLD, METHODS, Method, RetrievalConfig
+from compiler.retrieval._config import DEFAULT_THRESHOLD, METHODS, TUNED_THRESHOLD, Method, RetrievalConfig
 from compiler.retrieval._embedder import Embedder, EmbedderError, SentenceTransformerEmbedder, default_model_path
 from compiler.retrieval._files import LabeledPrompt, QueryFileError, read_labeled, read_prompts
+from compiler.retrieval._finetune import TuningReport, tuned_embedder
 from compiler.retrieval._index import (
     BuildReport,
     IndexMeta,
@@ -22,13 +25,16 @@ from compiler.retrieval._index import (
     open_index,
     save_index,
 )
-from compiler.retrieval._paths import default_index_dir
+from compiler.retrieval._paths import default_index_dir, default_tuned_dir
 from compiler.retrieval._retriever import CategoryScore, RetrievalResult, Retriever
+from compiler.retrieval._splits import split_of
+from compiler.retrieval._tuning import TrainingPair, TunableEmbedder, TuneConfig, training_pairs
 from compiler.retrieval._units import Unit, spec_units
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "METHODS",
+    "TUNED_THRESHOLD",
     "BuildReport",
     "CategoryScore",
     "Embedder",
@@ -42,15 +48,23 @@ __all__ = [
     "RetrievalResult",
     "Retriever",
     "SentenceTransformerEmbedder",
+    "TrainingPair",
+    "TunableEmbedder",
+    "TuneConfig",
+    "TuningReport",
     "Unit",
     "UnitIndex",
     "build_index",
     "default_index_dir",
     "default_model_path",
+    "default_tuned_dir",
     "load_index",
     "open_index",
     "read_labeled",
     "read_prompts",
     "save_index",
     "spec_units",
+    "split_of",
+    "training_pairs",
+    "tuned_embedder",
 ]

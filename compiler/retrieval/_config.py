@@ -40,6 +40,10 @@ in-scope prompts and flags about half of everyday prompts against policies/safet
 cut, 0.265, flags three quarters but keeps only ~70% of policy prompts). Another embedder needs its own
 threshold (`--threshold`); `tests/benchmarks/bench_retrieval.py` recomputes both figures."""
 
+TUNED_THRESHOLD = 0.225
+"""The same cut for an embedder fine-tuned on the spec (`--tune`): its similarities are higher, so it is
+calibrated separately, the same way, on prompts it was not trained on (see `bench_retrieval.py`)."""
+
 
 class RetrievalConfig(BaseModel):
     """Scoring settings; every field has a tuned default."""

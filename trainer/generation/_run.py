@@ -26,7 +26,7 @@ from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
 from trainer.generation._guided import Guided, check_guidable, guided_generate
 from trainer.generation._outputs import remove_stale, write_outputs
-from trainer.generation._plan import Plan, Unit, dedupe, make_plan, needs_judging, template_hash, text_hash
+from trainer.generation._plan import Plan, Unit, bundle_templates_hash, dedupe, make_plan, needs_judging, text_hash
 from trainer.generation._progress import NullProgress, Progress
 from trainer.generation._prompts import PromptRow
 from trainer.generation._records import Candidate, Judgement
@@ -81,7 +81,7 @@ class _Runner:
                  log: WorkLog[Candidate], progress: Progress) -> None:
         self.config, self.bundle, self.backend, self.judge = config, bundle, backend, judge
         self.log, self.progress = log, progress
-        self.templates = template_hash(bundle)
+        self.templates = bundle_templates_hash(bundle)
         self.usage = Usage()
 
     def generate(self, units: Sequence[Unit]) -> list[Candidate]:

@@ -5,12 +5,14 @@ Import as `from tests.compiler.retrieval.retrieval_helpers import ...`."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from compiler.retrieval import TrainingPair, TuneConfig, default_model_path
 from compiler.retrieval._bm25 import tokenize
 from spec_lang import Spec, has_errors, load
 
@@ -55,3 +57,33 @@ def edited_copy(tmp_path: Path, old: str, new: str) -> Path:
     out = tmp_path / TINY.name
     out.write_text(text.replace(old, new), encoding="utf-8")
     return out
+
+
+class TunableFake(FakeEmbedder):
+    """A fake embedder that can be "fine-tuned": training writes the pairs to the folder, and the tuned
+    embedder is a fake whose id names the folder. Counts the trainings."""
+
+    trainings = 0
+
+    def finetune(self, pairs: Sequence[TrainingPair], config: TuneConfig, folder: Path) -> None:
+        TunableFake.trainings += 1
+        (folder / "pairs.json").write_text(json.dumps([[p.anchor, p.positive] for p in pairs]), encoding="utf-8")
+
+    def at(self, folder: Path) -> FakeEmbedder:
+        assert (folder / "pairs.json").is_file()
+        return FakeEmbedder(model_id=f"fake:{folder.name}")
+
+
+def tiny_sentence_transformer(folder: Path) -> Path:
+    """A randomly initialised 1-layer BERT (seeded) with all-MiniLM-L6-v2's tokenizer, saved as a
+    sentence-transformers folder: a real model that trains in a second."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder

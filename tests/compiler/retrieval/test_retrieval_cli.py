@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import compiler.retrieval
-from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder
+from compiler.retrieval.evaluate import spec_examples
+from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder, TunableFake, tiny_spec
 from trainer.cli import app, main
 
 runner = CliRunner()
@@ -131,3 +132,30 @@ def test_eval_retrieval_unknown_category(tmp_path: Path, monkeypatch: pytest.Mon
     labeled.write_text('{"prompt": "pick a lock", "category": "weapons"}\n', encoding="utf-8")
     code, _, err = run_main(["eval-retrieval", str(TINY), "--labeled", str(labeled)], monkeypatch, capsys)
     assert code == 2 and "not in the spec: weapons" in err
+
+
+def test_retrieve_with_tune_trains_once_then_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiler.retrieval, "SentenceTransformerEmbedder", lambda path=None: TunableFake())
+    before = TunableFake.trainings
+    first = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--tune", "--json"])
+    assert first.exit_code == 0, first.output
+    assert "fine-tuning the embedder" in first.stderr and TunableFake.trainings == before + 1
+    assert json.loads(first.stdout)["categories"][0]["id"] == "locks"
+    [tuned] = (tmp_path / "cache" / "tuned").iterdir()
+    assert (tuned / "tuning.json").is_file()
+    again = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--tune", "--json"])
+    assert again.exit_code == 0 and TunableFake.trainings == before + 1 and "fine-tuning" not in again.stderr
+
+
+def test_eval_retrieval_examples_with_tune_holds_out_the_report_half(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(compiler.retrieval, "SentenceTransformerEmbedder", lambda path=None: TunableFake())
+    code, _, err = run_main(["eval-retrieval", str(TINY), "--examples", "--tune"], monkeypatch, capsys)
+    assert code == 2 and "--split report" in err
+    result = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--tune", "--split", "report", "--json"])
+    assert result.exit_code == 0, result.output
+    [tuned] = (tmp_path / "cache" / "tuned").iterdir()
+    trained = {anchor for anchor, _ in json.loads((tuned / "pairs.json").read_text())}
+    assert not trained & {row.prompt for row in spec_examples(tiny_spec(), "report")}
+    assert (tmp_path / "cache" / "index" / "tiny_policy-tiny-holdout-report" / "meta.json").is_file()
