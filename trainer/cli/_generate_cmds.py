@@ -133,6 +133,7 @@ def generate_cmd(
                          ] = 4.0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Completion token limit.")] = 512,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Generator temperature.")] = 0.8,
+    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, help="Generator nucleus sampling mass.")] = 0.95,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N prompts.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (sample i uses seed + i).")] = 0,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per round (saved per round).")
@@ -188,7 +189,7 @@ def generate_cmd(
     judge_runs = alias(judge_runs_k, "-k", "--judge-runs", judge_runs)
     bundle = load_bundle(bundle_dir)
     with_bundle(reasoning, bundle.reasoning)  # the bundle's system prompts ask for its format: refuse another
-    config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature,
+    config = GenerationConfig(samples=samples, threshold=threshold, temperature=temperature, top_p=top_p,
                               max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size,
                               judge=JudgeConfig(runs=judge_runs, max_new_tokens=verdict_tokens),
                               judge_malformed=judge_malformed,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import tomllib
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from trainer.generation import GenerationConfig
 from trainer.judging import JudgeConfig
@@ -53,41 +54,34 @@ class BackendsSection(_Section):
     judge: str = Field("embedded", description="Backend of the spec-aware judge (data filter, RL reward, eval).")
 
 
-class GenerateSection(_Section):
+class GenerateSection(GenerationConfig):
+    """`[generate]`: `GenerationConfig` (its fields, in one place), with the judge's settings flat
+    (`judge_runs`, `verdict_tokens`), the seed 0 by default, and where the prompts come from."""
+
     prompts: str = Field("prompts.jsonl", description="Prompt file (JSONL, CSV, parquet) or dataset folder.")
     prompt_column: str = "prompt"
     category_column: str | None = None
     limit: int | None = Field(None, ge=1)
-    samples: int = Field(4, ge=1)
     judge_runs: int = Field(3, ge=1)
-    threshold: float = Field(4.0, ge=1.0, le=5.0)
-    temperature: float = Field(0.8, ge=0.0)
-    max_new_tokens: int = Field(512, ge=1)
     verdict_tokens: int = Field(256, ge=1, validation_alias=AliasChoices("verdict_tokens", "judge_tokens"),
                                 description="Token limit of each judge verdict (`judge_tokens`: its old name).")
     seed: int | None = 0
-    batch_size: int = Field(8, ge=1)
-    judge_malformed: bool = False
-    skip_uncategorised: bool = False
-    guided: bool = False
-    label_aware: bool = False
-    cite_rules: bool = False
-    reasoning_tokens: int | None = Field(None, ge=0)
-    answer_with_spec: bool = True
-    short_answers: bool = False
-    panel: bool = False
-    panel_llm: bool = True
+    judge: SkipJsonSchema[JudgeConfig] = Field(JudgeConfig(), exclude=True)
+    """Not a key of the table: `config()` builds it from `judge_runs` and `verdict_tokens`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_judge(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "judge" in data:
+            raise ValueError("judge: set `judge_runs` and `verdict_tokens` in [generate] (the judge's model is "
+                             "[backends] judge)")
+        return data
 
     def config(self) -> GenerationConfig:
-        return GenerationConfig(samples=self.samples, threshold=self.threshold, temperature=self.temperature,
-                                max_new_tokens=self.max_new_tokens, seed=self.seed, batch_size=self.batch_size,
-                                judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.verdict_tokens),
-                                judge_malformed=self.judge_malformed, skip_uncategorised=self.skip_uncategorised,
-                                guided=self.guided, label_aware=self.label_aware, cite_rules=self.cite_rules,
-                                reasoning_tokens=self.reasoning_tokens, short_answers=self.short_answers,
-                                answer_with_spec=self.answer_with_spec,
-                                panel=self.panel,
-                                panel_llm=self.panel_llm)
+        """The generation settings alone (`delib generate`'s `GenerationConfig`)."""
+        own = {"prompts", "prompt_column", "category_column", "limit", "judge_runs", "verdict_tokens", "judge"}
+        fields = {k: getattr(self, k) for k in GenerationConfig.model_fields if k not in own}
+        return GenerationConfig(**fields, judge=JudgeConfig(runs=self.judge_runs, max_new_tokens=self.verdict_tokens))
 
 
 class EvalSection(_Section):

@@ -108,6 +108,8 @@ def _keys(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
     """(dotted key, flag stem) of every key of a project table; a nested table's keys are flags named
     `--TABLE-KEY` (`[sft.lora] r` is `--lora-r`), `[rl.rewards]` keys are flags as they are."""
     for name, field in model.model_fields.items():
+        if field.exclude:  # not a key of the table (`GenerateSection.judge` is built from flat keys)
+            continue
         key = f"{prefix}.{name}"
         inner = next((t for t in getattr(field.annotation, "__args__", (field.annotation,))
                       if isinstance(t, type) and issubclass(t, BaseModel)), None)

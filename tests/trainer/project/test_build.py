@@ -165,3 +165,17 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     shutil.copytree(tmp_path, moved)
     code, stdout, _ = delib_cli("status", "-C", str(moved), "--json")
     assert code == 0 and {s["state"] for s in json.loads(stdout)["stages"]} == {"up to date"}, stdout
+
+
+def test_the_generate_table_is_generation_config_with_flat_judge_keys(tmp_path: Path) -> None:
+    from trainer.generation import GenerationConfig
+    from trainer.project.config import GenerateSection
+
+    section = GenerateSection(top_p=0.5, judge_runs=2, verdict_tokens=64, guided=True)
+    config = section.config()
+    assert isinstance(config, GenerationConfig) and (config.top_p, config.guided, config.seed) == (0.5, True, 0)
+    assert (config.judge.runs, config.judge.max_new_tokens) == (2, 64)
+    # every generation setting is a key of the table, under the same name (one definition, not a copy)
+    assert set(GenerationConfig.model_fields) - {"judge"} <= set(GenerateSection.model_fields)
+    with pytest.raises(ValueError, match="judge_runs"):
+        GenerateSection.model_validate({"judge": {"runs": 2}})
