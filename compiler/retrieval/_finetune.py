@@ -58,6 +58,7 @@ def train_model(base: Path, pairs: Sequence[TrainingPair], config: TuneConfig, o
     )
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from transformers import PrinterCallback
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
@@ -77,6 +78,7 @@ def train_model(base: Path, pairs: Sequence[TrainingPair], config: TuneConfig, o
         with contextlib.redirect_stderr(io.StringIO()):  # the model card's progress bar, at construction
             trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
                                                  loss=MultipleNegativesRankingLoss(model))
+        trainer.remove_callback(PrinterCallback)  # it prints the final metrics to stdout
         trainer.train()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -126,7 +126,7 @@ def library_messages(path: Path | None = None) -> Iterator[None]:
     """Run a block with library warnings, logging and progress bars sent to a log file (`path`, default
     `$DELIB_CACHE/logs/library.log`), saying where on stderr when there were any."""
     from trainer._library_log import library_log
-    from trainer.backends._embedded import default_cache_dir
+    from trainer.backends import default_cache_dir
 
     with library_log(path or default_cache_dir() / "logs" / "library.log") as log:
         try:

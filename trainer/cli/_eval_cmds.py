@@ -19,7 +19,7 @@ from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out, pri
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
-    from trainer.evaluation._batches import Progress
+    from trainer.evaluation import Progress
 
 JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge: a model address (embedded, hf:PATH, "
                                        "openai:URL#MODEL) or rm:RUN, a reward model from `delib train judge`.")]

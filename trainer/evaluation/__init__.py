@@ -17,6 +17,7 @@ Errors: `EvalError` (an evaluation cannot run as asked) and its subclass `InputF
 cannot be read; names path:line). An unreadable judge verdict is never an error: it is *unscored*.
 """
 
+from trainer.evaluation._batches import Progress
 from trainer.evaluation.agreement import agreement, judge_agreement
 from trainer.evaluation.errors import EvalError, InputFileError
 from trainer.evaluation.inputs import (
@@ -78,6 +79,7 @@ __all__ = [
     "PolicyCase",
     "PolicyTestConfig",
     "PolicyTestReport",
+    "Progress",
     "RefusalRates",
     "RowFacts",
     "RuleCoverage",

@@ -34,7 +34,7 @@ from trainer.judging._models import (
 from trainer.judging._open import AnyJudge, is_reward_model, open_judge
 from trainer.judging._panel import PanelJudge, matches
 from trainer.judging._render import judge_user_message
-from trainer.judging._reward_model import RM_PREFIX, RewardModelJudge
+from trainer.judging._reward_model import RM_MAX_LENGTH, RM_PREFIX, RewardModelJudge, rm_encode, rm_render_pair
 
 __all__ = [
     "AnyJudge",
@@ -48,12 +48,15 @@ __all__ = [
     "MemberVote",
     "Message",
     "PanelJudge",
+    "RM_MAX_LENGTH",
     "RM_PREFIX",
     "RewardModelJudge",
     "matches",
     "expected_score",
     "is_reward_model",
     "open_judge",
+    "rm_encode",
+    "rm_render_pair",
     "judge_user_message",
     "style_prefix",
 ]

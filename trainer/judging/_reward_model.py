@@ -28,19 +28,19 @@ from trainer.judging.refusal import KeywordDetector, StyleDetector
 
 RM_PREFIX = "rm:"
 """The judge address of a reward model: `rm:RUN` (a `delib train judge` run folder, or its `final/`)."""
-MAX_LENGTH = 256
+RM_MAX_LENGTH = 256
 """Tokens of one (conversation, answer) pair; the longer segment is cut first."""
 BATCH = 16
 
 
-def render_pair(prompt: Sequence[Mapping[str, str]] | Sequence[Message], answer: str) -> tuple[str, str]:
+def rm_render_pair(prompt: Sequence[Mapping[str, str]] | Sequence[Message], answer: str) -> tuple[str, str]:
     """The reward model's two input segments: the conversation (one `role: text` line per turn, system
     turns left out) and the answer. Training and grading both render through here."""
     turns = "\n".join(f"{m['role']}: {m['content'].strip()}" for m in prompt if m["role"] != "system")
     return turns, answer.strip()
 
 
-def encode(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int = MAX_LENGTH) -> Any:
+def rm_encode(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int = RM_MAX_LENGTH) -> Any:
     """Token ids and attention masks of `pairs` (lists, unpadded), as training and grading read them."""
     return tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first",
                      max_length=max_length, return_token_type_ids=False)
@@ -97,12 +97,12 @@ class RewardModelJudge:
         return self._usage
 
     def rewards(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        """The raw reward of each (conversation, answer) pair (`render_pair`), in batches."""
+        """The raw reward of each (conversation, answer) pair (`rm_render_pair`), in batches."""
         import torch
 
         out: list[float] = []
         for start in range(0, len(pairs), BATCH):
-            chunk = encode(self.tokenizer, pairs[start:start + BATCH])
+            chunk = rm_encode(self.tokenizer, pairs[start:start + BATCH])
             batch = self.tokenizer.pad(chunk, return_tensors="pt")
             with torch.no_grad():
                 logits = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
@@ -116,7 +116,7 @@ class RewardModelJudge:
         if not requests:
             return []
         answers = [bare_answer(r.completion, get_format(self.config.reasoning)) for r in requests]
-        rewards = self.rewards([render_pair(r.prompt, a) for r, a in zip(requests, answers, strict=True)])
+        rewards = self.rewards([rm_render_pair(r.prompt, a) for r, a in zip(requests, answers, strict=True)])
         styles = self.detector.detect(answers)
         return [Grade(score=score_of(reward), unscored_reason=None, run_scores=(score_of(reward),), verdicts=(None,),
                       raw=(f"reward {reward:.4f}",), style=style, violated_rules=(), rationale=None,

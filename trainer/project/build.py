@@ -31,8 +31,7 @@ from compiler.reasoning import ReasoningFormat, chat_template_in, resolve
 from spec_lang import Spec, expand, load_clean
 from spec_lang.errors import EmptyResultError
 from spec_lang.versions import SpecHashes, revision_id
-from trainer.generation import GenerationRecipe, PromptSource, generate_from_recipe, read_jsonl
-from trainer.generation._progress import Progress
+from trainer.generation import GenerationRecipe, Progress, PromptSource, generate_from_recipe, read_jsonl
 from trainer.project._state import BuildState, StageRecord, changed_inputs, key_of, read_state, write_state
 from trainer.project.config import STAGES, Project, ProjectError, StageName
 from trainer.training import train_rl, train_sft

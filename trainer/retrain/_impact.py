@@ -14,8 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from spec_lang import Spec
-from spec_lang._diff_model import SpecDiff
-from spec_lang.diff import diff_specs
+from spec_lang.diff import SpecDiff, diff_specs
 
 CategoryStatus = Literal["stale", "added", "unchanged", "removed"]
 

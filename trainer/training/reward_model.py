@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spec_lang import Spec
 from spec_lang.atomic import write_atomic
-from trainer.judging._reward_model import MAX_LENGTH, RewardModelJudge, encode, render_pair
+from trainer.judging import RM_MAX_LENGTH, RewardModelJudge, rm_encode, rm_render_pair
 from trainer.training.errors import DataError, RunStateError
 from trainer.training.manifest import library_versions, now
 from trainer.training.runs import RunLayout
@@ -54,7 +54,7 @@ class RewardModelConfig(BaseModel):
     learning_rate: float = Field(default=3e-5, gt=0)
     batch_size: int = Field(default=8, ge=1)
     """Pairs per optimiser step."""
-    max_length: int = Field(default=MAX_LENGTH, ge=16)
+    max_length: int = Field(default=RM_MAX_LENGTH, ge=16)
     """Tokens of one (conversation, answer) pair; the longer segment is cut first."""
     eval_share: float = Field(default=0.3, ge=0.0, lt=1.0)
     """Share of examples held out (by content hash) to measure the model on."""
@@ -226,8 +226,8 @@ def _previous(layout: RunLayout) -> RewardRun | None:
 
 
 def _measure(judge: RewardModelJudge, pairs: Sequence[PreferencePair]) -> PairAccuracy:
-    chosen = judge.rewards([render_pair(p.prompt, p.chosen) for p in pairs])
-    rejected = judge.rewards([render_pair(p.prompt, p.rejected) for p in pairs])
+    chosen = judge.rewards([rm_render_pair(p.prompt, p.chosen) for p in pairs])
+    rejected = judge.rewards([rm_render_pair(p.prompt, p.rejected) for p in pairs])
     return accuracy(pairs, chosen, rejected)
 
 
@@ -240,8 +240,8 @@ def _fit(base: Path, train: Sequence[PreferencePair], config: RewardModelConfig,
     set_seed(config.seed)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, local_files_only=True)
-    chosen = encode(tokenizer, [render_pair(p.prompt, p.chosen) for p in train], config.max_length)
-    rejected = encode(tokenizer, [render_pair(p.prompt, p.rejected) for p in train], config.max_length)
+    chosen = rm_encode(tokenizer, [rm_render_pair(p.prompt, p.chosen) for p in train], config.max_length)
+    rejected = rm_encode(tokenizer, [rm_render_pair(p.prompt, p.rejected) for p in train], config.max_length)
     dataset = Dataset.from_dict({"chosen_ids": chosen["input_ids"], "rejected_ids": rejected["input_ids"]})
     work = layout.root / "checkpoints"
     args = RewardConfig(

@@ -108,3 +108,11 @@ def test_real_finetune_changes_the_model_and_is_deterministic(tiny_model: Path, 
     assert not np.allclose(vectors, other.encode(texts), atol=1e-6)
     retriever = Retriever.from_spec(tiny_spec(), one, index_dir=tmp_path / "idx")
     assert retriever.index.meta.model_id == one.model_id and len(retriever.retrieve(texts)) == 3
+
+
+def test_training_prints_nothing(tiny_model: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """`delib retrieve --json` writes JSON lines to stdout: training must not print there (nor chatter on stderr)."""
+    config = TuneConfig(epochs=1, batch_size=4, max_seq_length=16)
+    _, report = tuned_embedder(tiny_spec(), SentenceTransformerEmbedder(tiny_model), config, tmp_path)
+    captured = capfd.readouterr()
+    assert report.trained and captured.out == "" and captured.err == ""

@@ -11,8 +11,16 @@ from typer.testing import CliRunner
 from spec_lang import load_clean
 from tests.paths import REPO
 from trainer.cli import app
-from trainer.judging import JudgeConfig, JudgeError, JudgeRequest, PanelJudge, RewardModelJudge, open_judge
-from trainer.judging._reward_model import render_pair, score_of
+from trainer.judging import (
+    JudgeConfig,
+    JudgeError,
+    JudgeRequest,
+    PanelJudge,
+    RewardModelJudge,
+    open_judge,
+    rm_render_pair,
+)
+from trainer.judging._reward_model import score_of
 from trainer.training import DataError, RunStateError
 from trainer.training.reward_model import (
     PreferencePair,
@@ -78,7 +86,7 @@ def test_accuracy_counts_ties_as_wrong() -> None:
 def test_render_pair_drops_system_turns_and_keeps_the_conversation_order() -> None:
     prompt = ({"role": "system", "content": "secret"}, {"role": "user", "content": " hi "},
               {"role": "assistant", "content": "hello"}, {"role": "user", "content": "how?"})
-    assert render_pair(prompt, " answer ") == ("user: hi\nassistant: hello\nuser: how?", "answer")
+    assert rm_render_pair(prompt, " answer ") == ("user: hi\nassistant: hello\nuser: how?", "answer")
     assert score_of(0.0) == pytest.approx(3.0) and 1.0 < score_of(-3) < score_of(3) < 5.0
 
 
