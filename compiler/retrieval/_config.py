@@ -40,9 +40,12 @@ in-scope prompts and flags about half of everyday prompts against policies/safet
 cut, 0.265, flags three quarters but keeps only ~70% of policy prompts). Another embedder needs its own
 threshold (`--threshold`); `tests/benchmarks/bench_retrieval.py` recomputes both figures."""
 
-TUNED_THRESHOLD = 0.225
-"""The same cut for an embedder fine-tuned on the spec (`--tune`): its similarities are higher, so it is
-calibrated separately, the same way, on prompts it was not trained on (see `bench_retrieval.py`)."""
+TUNED_THRESHOLD = 0.212
+"""The same cut for all-MiniLM-L6-v2 fine-tuned on the spec (`--tune`), calibrated separately, the same way
+(keep 95%), on prompts it was not trained on: the tune halves of the hand-written Model Spec prompts and of
+XSTest (each against a model tuned with the report half of its spec's examples held out). On the report
+halves it keeps 100% and 92% of them and flags 33% of everyday prompts against policies/safety.md
+(`tests/benchmarks/bench_retrieval.py`)."""
 
 
 class RetrievalConfig(BaseModel):
