@@ -20,7 +20,8 @@ def test_warnings_and_library_logs_go_to_the_file(tmp_path: Path, capsys: pytest
     transformers_logger = logging.getLogger("transformers")
     handlers_before = list(transformers_logger.handlers)
     with library_log(tmp_path / "logs" / "library.log") as log:
-        warnings.warn("`past_key_values` is deprecated", FutureWarning, stacklevel=1)
+        # a message of its own: a warning already shown from this line in this process would be shown once only
+        warnings.warn(f"`past_key_values` is deprecated ({tmp_path.name})", FutureWarning, stacklevel=1)
         logging.getLogger("transformers.generation").warning("a library record")
         assert not datasets_logging.is_progress_bar_enabled()
     captured = capsys.readouterr()

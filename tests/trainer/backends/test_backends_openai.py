@@ -224,7 +224,9 @@ def test_a_servers_reasoning_field_becomes_the_generations_reasoning(
         fake_openai_server: Make, fake_openai: ModuleType, field: str) -> None:
     server = fake_openai_server([fake_openai.chat_reply("The answer.", reasoning="I think `a.r1`.",
                                                         reasoning_field=field), fake_openai.chat_reply("Plain.")])
-    with_reasoning, without = backend(server).generate([HELLO, HELLO], PARAMS)
+    chat = backend(server)
+    [with_reasoning] = chat.generate([HELLO], PARAMS)  # one request at a time: the replies are scripted in order
+    [without] = chat.generate([HELLO], PARAMS)
     assert (with_reasoning.text, with_reasoning.reasoning) == ("The answer.", "I think `a.r1`.")
     assert (without.text, without.reasoning) == ("Plain.", None)
 
