@@ -71,7 +71,8 @@ class RowError(ValueError):
 
 
 class Turn(TypedDict):
-    """One chat turn; the shape of `trainer.backends.ChatMessage` and `trainer.judging.Message`."""
+    """One chat turn: the one message type (`trainer.backends.ChatMessage` and `trainer.judging.Message` are
+    this class). A `typing_extensions.TypedDict`, which pydantic can validate on Python < 3.12."""
 
     role: Role
     content: str

@@ -7,11 +7,11 @@ loops) depends on `ChatBackend` only, so tests can swap in `trainer.backends.fak
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from spec_lang.model import Role
+from compiler.prompt_files import Turn
 
 """Message roles; the same closed set as `spec_lang.model.Role`."""
 
@@ -22,11 +22,8 @@ JsonSchema = Mapping[str, Any]
 """A JSON schema for structured output (a plain JSON object)."""
 
 
-class ChatMessage(TypedDict):
-    """One turn of a conversation, in the OpenAI chat format."""
-
-    role: Role
-    content: str
+ChatMessage = Turn
+"""One turn of a conversation, in the OpenAI chat format (`compiler.prompt_files.Turn`, the one message type)."""
 
 
 Conversation = Sequence[ChatMessage]

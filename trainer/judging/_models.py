@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import TypedDict
 
+from compiler.prompt_files import Turn
 from compiler.reasoning import ReasoningName
 from compiler.verdict import SCORE_MAX, SCORE_MIN, Verdict
 from spec_lang.errors import DelibError
 from spec_lang.model import Response
-from trainer.backends import Role
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-class Message(TypedDict):
-    """One chat turn; the same shape as `trainer.backends.ChatMessage` (which pydantic cannot validate on
-    Python < 3.12, being a `typing.TypedDict`), so either can be passed where the other is expected."""
-
-    role: Role
-    content: str
+Message = Turn
+"""One chat turn (`compiler.prompt_files.Turn`, the one message type; `trainer.backends.ChatMessage` too)."""
 
 
 class JudgeError(DelibError):
