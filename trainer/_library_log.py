@@ -72,8 +72,9 @@ def library_log(path: Path) -> Iterator[LibraryLog]:
         stack.callback(handler.close)
         for name in LIBRARY_LOGGERS:
             logger = logging.getLogger(name)
-            stack.callback(_restore, logger, list(logger.handlers), logger.propagate)
+            stack.callback(_restore, logger, list(logger.handlers), logger.propagate, logger.level)
             logger.handlers, logger.propagate = [handler], False
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.WARNING))  # whatever verbosity others set
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("default")  # each warning once per place, as Python does by default
         logging.captureWarnings(True)
@@ -81,5 +82,6 @@ def library_log(path: Path) -> Iterator[LibraryLog]:
         yield log
 
 
-def _restore(logger: logging.Logger, handlers: list[logging.Handler], propagate: bool) -> None:
+def _restore(logger: logging.Logger, handlers: list[logging.Handler], propagate: bool, level: int) -> None:
     logger.handlers, logger.propagate = handlers, propagate
+    logger.setLevel(level)
