@@ -116,7 +116,7 @@ def run_policy_tests(sources: Sources, *, judge: str = "embedded", model: str | 
     """`delib test`: the judge ranks every example comparison (and `model` answers each example). Raises
     `EvalError` when there is no case to test."""
     from trainer.evaluation.scoring import ScoreOnlyGrader
-    from trainer.judging import Judge, open_judge
+    from trainer.judging import Judge, is_reward_model, open_judge
 
     config = config or PolicyTestConfig()
     cases, skipped = policy_cases(sources, categories, route=route, notify=notify)
@@ -126,8 +126,6 @@ def run_policy_tests(sources: Sources, *, judge: str = "embedded", model: str | 
                                                             if categories else ""),
                         "label example candidates GOOD / OK / BAD (see policies/README.md)")
     with _backends(notify) as open_one:
-        from trainer.judging import is_reward_model
-
         backend = None if is_reward_model(judge) else open_one(judge, "judge")
         the_judge = open_judge(judge, sources.bundle, config.judge_config(), backend=backend)
         answering = open_one(model, "model") if model is not None else None

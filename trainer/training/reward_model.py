@@ -39,7 +39,6 @@ from trainer.training.runs import RunLayout
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 _PARTIAL = ".final-partial"
-RANK: dict[str, int] = {"GOOD": 2, "OK": 1, "BAD": 0}
 
 
 class RewardModelConfig(BaseModel):
@@ -117,7 +116,7 @@ class RewardRun(BaseModel):
 
 def preference_pairs(specs: Sequence[Spec], eval_share: float = 0.3) -> list[PreferencePair]:
     """Every ranked pair of every example comparison of `specs`, with its split (pure)."""
-    from trainer.evaluation.policy_cases import comparison_cases
+    from trainer.evaluation.policy_cases import RANK, comparison_cases
     from trainer.promptsets import split_of
 
     pairs: list[PreferencePair] = []
