@@ -1,15 +1,18 @@
 """Markdown rendering of a `SpecDiff`, for a pull-request comment or a changelog.
 
 Spec text is escaped: table cells escape `|`, and word diffs are single-line HTML (`<del>`/`<ins>`)
-blocks, which GitHub shows as they are without reading Markdown inside them.
+blocks, which GitHub shows as they are without reading Markdown inside them (the source words a reviewer
+edits; the HTML report renders them). Flagged changes (`_diff_risk`) come first, as GitHub alerts: risks in a
+`[!CAUTION]` block, notable changes in a `[!NOTE]` one; a risky entry's table row starts with `⚠`.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from spec_lang._diff_model import Chunk, SpecDiff
+from spec_lang._diff_model import Chunk, FlagSeverity, SpecDiff
 from spec_lang._diff_render import CONTEXT, group_reasons
+from spec_lang._diff_risk import flag_index
 from spec_lang._diff_summary import count_phrases, score, stale_phrase
 from spec_lang._diff_words import BREAK, LINE, elide, inline
 
@@ -47,25 +50,47 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     return [*lines, ""]
 
 
+_MARK: dict[FlagSeverity | None, str] = {"risk": "⚠ ", "notable": "", None: ""}
+"""What marks a flagged table row: only risks are marked (notable changes are listed first)."""
+
+
+def _flags(diff: SpecDiff) -> list[str]:
+    """Risks in a caution alert, then notable changes in a note."""
+    lines: list[str] = []
+    for severity, alert, title in (("risk", "CAUTION", "⚠ Risky changes: review these first"),
+                                   ("notable", "NOTE", "Notable changes")):
+        flags = [f for f in diff.flags if f.severity == severity]
+        if flags:
+            lines += [f"> [!{alert}]", f"> **{title}**", ">"]
+            lines += [f"> - {'rule ' + _code(f.rule) + ' in ' if f.rule else 'section '}{_code(f.section)}: "
+                      f"{_cell(f.message)}" for f in flags]
+            lines.append("")
+    return lines
+
+
 def _section_rows(diff: SpecDiff) -> list[tuple[str, str, str]]:
     s = diff.sections
+    flags = flag_index(diff)
     rows = [("added", _code(a.id), _cell(a.title) + (f" (in {_code(a.parent)})" if a.parent else "")) for a in s.added]
-    rows += [("removed", _code(r.id), _cell(r.title)) for r in s.removed]
+    rows += [(_MARK[flags.get(("section", r.id))] + "removed", _code(r.id), _cell(r.title)) for r in s.removed]
     rows += [("renamed", f"{_code(n.from_)} → {_code(n.to)}", f"similarity {score(n.similarity)}") for n in s.renamed]
     rows += [("retitled", _code(t.id), f"{_cell(t.old)} → {_cell(t.new)}") for t in s.retitled]
     rows += [("moved", _code(m.id), f"{_code(m.from_parent)} → {_code(m.to_parent)}") for m in s.moved]
-    rows += [(_cell(c.key), _code(c.id), f"{_code(c.old)} → {_code(c.new)}") for c in s.attrs_changed]
+    rows += [(_MARK[flags.get(("section", c.id)) if c.key in ("authority", "kind") else None] + _cell(c.key),
+              _code(c.id), f"{_code(c.old)} → {_code(c.new)}") for c in s.attrs_changed]
     rows += [("reordered", _code(o.id), f"in {_code(o.parent)}") for o in s.reordered]
     return rows
 
 
 def _rule_rows(diff: SpecDiff) -> list[tuple[str, str, str]]:
-    r = diff.rules
+    r, flags = diff.rules, flag_index(diff)
     rows = [("added", _code(a.id), f"in {_code(a.section)}: {_cell(a.text)}") for a in r.added]
-    rows += [("removed", _code(d.id), f"in {_code(d.section)}: {_cell(d.text)}") for d in r.removed]
+    rows += [(_MARK[flags.get(("rule", d.id))] + "removed", _code(d.id), f"in {_code(d.section)}: {_cell(d.text)}")
+             for d in r.removed]
     rows += [("renamed", f"{_code(n.from_)} → {_code(n.to)}", f"in {_code(n.section)}") for n in r.renamed]
     rows += [("moved", _code(m.id), f"{_code(m.from_section)} → {_code(m.to_section)}") for m in r.moved]
-    rows += [("response", _code(c.id), f"{_code(c.old_response)} → {_code(c.new_response)}")
+    rows += [(_MARK[flags.get(("rule", c.id))] + "response", _code(c.id), f"{_code(c.old_response)} → "
+              f"{_code(c.new_response)}")
              for c in r.changed if c.old_response != c.new_response]
     return rows
 
@@ -106,6 +131,7 @@ def render_markdown(diff: SpecDiff) -> str:
         lines.append("**Cosmetic changes only.**" if diff.cosmetic_only else "**No change.**")
         return "\n".join(lines) + "\n"
     lines += [f"**Summary:** {escape(', '.join(count_phrases(diff)))}; {escape(stale_phrase(diff))}", ""]
+    lines += _flags(diff)
     if diff.meta:
         lines += ["### Metadata", "", *_table([(_cell(m.key), "", f"{_cell(m.old)} → {_cell(m.new)}")
                                                for m in diff.meta])]

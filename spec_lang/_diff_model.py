@@ -11,6 +11,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ChunkOp = Literal["equal", "delete", "insert"]
+FlagCode = Literal["authority_lowered", "authority_removed", "response_relaxed", "restriction_removed",
+                   "category_removed", "authority_raised", "authority_added", "response_tightened", "rule_removed"]
+"""What a flagged change did; see `Flag`."""
+FlagSeverity = Literal["risk", "notable"]
+"""`risk`: the policy may have got weaker, review before merging; `notable`: a real change in force, not a risk."""
 
 
 class Frozen(BaseModel):
@@ -226,6 +231,23 @@ class Impact(Frozen):
         return self.shared_reason is not None
 
 
+class Flag(Frozen):
+    """A change in force that a reviewer must see first, apart from wording: authority, response, lost rules.
+
+    `risk` codes: `authority_lowered`, `authority_removed`, `response_relaxed` (refuse -> safe_complete ->
+    comply), `restriction_removed` (a refuse or safe_complete rule), `category_removed`. `notable` codes:
+    `authority_raised`, `authority_added`, `response_tightened`, `rule_removed` (a comply rule, or one without a
+    response). Rewording, retitles, moves and cosmetic edits are never flagged."""
+
+    code: FlagCode = Field(description="What happened (stable; see the class docstring).")
+    severity: FlagSeverity = Field(description="`risk` or `notable`.")
+    section: str = Field(description="Section id in the new spec; for a removed rule or category, in the old one.")
+    rule: str | None = Field(default=None, description="Rule id, for rule flags.")
+    old: str | None = Field(description="Old value: the authority, the response, or `category` (None: absent).")
+    new: str | None = Field(description="New value: the same, or the section's new kind (None: absent, removed).")
+    message: str = Field(description="The change and what it means, in one sentence.")
+
+
 class SpecDiff(Frozen):
     """The semantic difference between two specs. `changed` is exactly `old_revision != new_revision`."""
 
@@ -234,6 +256,8 @@ class SpecDiff(Frozen):
     old_revision: str = Field(description="`revision_id` of the old spec.")
     new_revision: str = Field(description="`revision_id` of the new spec.")
     cosmetic_only: bool = Field(description="The sources differ but the revision ids are equal.")
+    flags: tuple[Flag, ...] = Field(default=(), description="Changes to review first (risks, then notable), "
+                                    "also listed in their own group below.")
     meta: tuple[MetaChange, ...] = Field(default=(), description="Metadata, format and preamble changes.")
     sections: SectionChanges = Field(default_factory=SectionChanges, description="Section changes.")
     rules: RuleChanges = Field(default_factory=RuleChanges, description="Rule changes.")
@@ -245,8 +269,19 @@ class SpecDiff(Frozen):
         """True when the specs differ in meaning (the `diff`-style exit status 1)."""
         return self.old_revision != self.new_revision
 
+    @property
+    def risks(self) -> tuple[Flag, ...]:
+        """The flags of severity `risk`."""
+        return tuple(f for f in self.flags if f.severity == "risk")
+
+    @property
+    def risky(self) -> bool:
+        """True when some change may have weakened the policy (a `risk` flag)."""
+        return bool(self.risks)
+
     def to_json(self) -> dict[str, Any]:
         """The JSON object of `delib diff --format json`."""
         data = self.model_dump(mode="json", by_alias=True)
         data["changed"] = self.changed
+        data["risky"] = self.risky
         return data

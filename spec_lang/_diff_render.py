@@ -1,7 +1,8 @@
 """Renderers of a `SpecDiff` for the terminal (rich `Text`; `.plain` for files) and as JSON.
 
 Deletions read `[-old words-]`, insertions `{+new words+}` (as `git diff --word-diff=plain`), so the
-plain text stays readable without colour.
+plain text stays readable without colour. Flagged changes (`_diff_risk`) are listed first, risks marked `⚠`,
+and a risky entry is marked `⚠` again in its place.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import json
 
 from rich.text import Text
 
-from spec_lang._diff_model import Chunk, Impact, SpecDiff
+from spec_lang._diff_model import Chunk, FlagSeverity, Impact, SpecDiff
+from spec_lang._diff_risk import flag_index, where
 from spec_lang._diff_summary import count_phrases, score, stale_phrase
 from spec_lang._diff_words import BREAK, LINE, elide, inline
 
@@ -46,8 +48,24 @@ def _words(text: Text, chunks: tuple[Chunk, ...], indent: str = "      ") -> Non
     text.append("\n")
 
 
-def _heading(text: Text, title: str) -> None:
-    text.append("\n" + title + "\n", style="bold")
+def _heading(text: Text, title: str, style: str = "bold") -> None:
+    text.append("\n" + title + "\n", style=style)
+
+
+_MARK: dict[FlagSeverity | None, tuple[str, str]] = {"risk": ("⚠ ", "bold red"), "notable": ("", ""),
+                                                     None: ("", "")}
+"""What marks a flagged entry in its place: only risks are marked (notable changes are listed first)."""
+
+
+def _flags(text: Text, diff: SpecDiff) -> None:
+    """Risks, then notable changes, before anything else."""
+    for severity, title, style in (("risk", "⚠ Risky changes (review first)", "bold red"),
+                                   ("notable", "Notable changes", "bold cyan")):
+        flags = [f for f in diff.flags if f.severity == severity]
+        if flags:
+            _heading(text, title, style)
+        for f in flags:
+            _line(text, ("  ⚠ " if severity == "risk" else "  • ", style), (where(f), "bold"), (f": {f.message}", ""))
 
 
 def _sections(text: Text, diff: SpecDiff) -> None:
@@ -58,8 +76,9 @@ def _sections(text: Text, diff: SpecDiff) -> None:
     for a in s.added:
         where = f"  (in {a.parent})" if a.parent else ""
         _line(text, ("  + ", "green"), (a.id, "bold green"), (f'  "{a.title}"{where}', ""))
+    flags = flag_index(diff)
     for r in s.removed:
-        _line(text, ("  - ", "red"), (r.id, "bold red"), (f'  "{r.title}"', ""))
+        _line(text, ("  - ", "red"), _MARK[flags.get(("section", r.id))], (r.id, "bold red"), (f'  "{r.title}"', ""))
     for n in s.renamed:
         _line(text, ("  renamed   ", "yellow"), (f"{n.from_} → {n.to}", "bold"),
               (f"  (similarity {score(n.similarity)})", ""))
@@ -69,7 +88,9 @@ def _sections(text: Text, diff: SpecDiff) -> None:
         _line(text, ("  moved     ", "yellow"), (m.id, "bold"),
               (f": {m.from_parent or '(top)'} → {m.to_parent or '(top)'}", ""))
     for c in s.attrs_changed:
-        _line(text, (f"  {c.key:<9} ", "yellow"), (c.id, "bold"), (f": {c.old or '(none)'} → {c.new or '(none)'}", ""))
+        mark = _MARK[flags.get(("section", c.id)) if c.key in ("authority", "kind") else None]
+        _line(text, (f"  {c.key:<9} ", "yellow"), mark, (c.id, "bold"),
+              (f": {c.old or '(none)'} → {c.new or '(none)'}", ""))
     for o in s.reordered:
         _line(text, ("  reordered ", "yellow"), (o.id, "bold"), (f"  (in {o.parent or '(top)'})", ""))
     for ch in s.changed:
@@ -85,17 +106,20 @@ def _rules(text: Text, diff: SpecDiff) -> None:
     if not any((r.added, r.removed, r.renamed, r.moved, r.changed)):
         return
     _heading(text, "Rules")
+    flags = flag_index(diff)
     for a in r.added:
         _line(text, ("  + ", "green"), (a.id, "bold green"), (f"  ({a.section}) {a.text}", ""))
     for d in r.removed:
-        _line(text, ("  - ", "red"), (d.id, "bold red"), (f"  ({d.section}) {d.text}", ""))
+        _line(text, ("  - ", "red"), _MARK[flags.get(("rule", d.id))], (d.id, "bold red"),
+              (f"  ({d.section}) {d.text}", ""))
     for n in r.renamed:
         _line(text, ("  renamed   ", "yellow"), (f"{n.from_} → {n.to}", "bold"), (f"  ({n.section})", ""))
     for m in r.moved:
         _line(text, ("  moved     ", "yellow"), (m.id, "bold"), (f": {m.from_section} → {m.to_section}", ""))
     for c in r.changed:
         response = f": response {c.old_response} → {c.new_response}" if c.old_response != c.new_response else ""
-        _line(text, ("  changed   ", "yellow"), (c.id, "bold"), (f"  ({c.section}){response}", ""))
+        _line(text, ("  changed   ", "yellow"), _MARK[flags.get(("rule", c.id)) if response else None], (c.id, "bold"),
+              (f"  ({c.section}){response}", ""))
         if c.diff:
             _words(text, c.diff)
 
@@ -164,6 +188,7 @@ def render_text(diff: SpecDiff) -> Text:
               (": the revision ids are equal", ""))
         return text
     _line(text, (", ".join(count_phrases(diff)), ""), ("; " + stale_phrase(diff), "yellow"))
+    _flags(text, diff)
     if diff.meta:
         _heading(text, "Metadata")
         for m in diff.meta:

@@ -1,9 +1,11 @@
-"""Counting a diff's entries and saying it in one line: `+2 sections, 1 renamed, 3 rules changed; stale: ...`."""
+"""Counting a diff's entries and saying it in one line: `+2 sections, 1 renamed, 3 rules changed; stale: ...`
+(`; ⚠ risky: authority lowered` at the end when a change is flagged as a risk)."""
 
 from __future__ import annotations
 
 from spec_lang._diff_impact import names
 from spec_lang._diff_model import SpecDiff
+from spec_lang._diff_risk import LABELS
 
 _LABELS: tuple[tuple[str, str, str], ...] = (
     # key, singular, plural (`{n}` is the count)
@@ -64,7 +66,13 @@ def summary_line(diff: SpecDiff) -> str:
     """One line for `delib log`: what changed and which categories went stale."""
     if not diff.changed:
         return "cosmetic only" if diff.cosmetic_only else "no change"
-    return ", ".join(count_phrases(diff)) + "; " + stale_phrase(diff)
+    return ", ".join(count_phrases(diff)) + "; " + stale_phrase(diff) + risk_phrase(diff)
+
+
+def risk_phrase(diff: SpecDiff) -> str:
+    """`; ⚠ risky: authority lowered, restriction removed` (the risk codes present), or `` when none."""
+    labels = dict.fromkeys(LABELS[f.code] for f in diff.risks)
+    return "; ⚠ risky: " + ", ".join(labels) if labels else ""
 
 
 def score(similarity: float) -> str:

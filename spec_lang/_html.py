@@ -71,6 +71,27 @@ del { background: var(--del-word); color: #82071e; text-decoration: line-through
   text-decoration-color: rgba(130, 7, 30, .45); border-radius: 3px; padding: 0 1px; }
 ins { background: var(--add-word); color: #044f1e; text-decoration: none; border-radius: 3px; padding: 0 1px; }
 .skip { color: var(--muted); background: var(--bg); border-radius: 4px; padding: 0 6px; margin: 0 2px; }
+.sbs p.skip { display: inline-block; margin: 2px 0; }
+.md h1, .md h2, .md h3, .md h4, .md h5, .md h6 { font-size: 14px; margin: 10px 0 4px; padding: 0; border: 0; }
+.md ul, .md ol { margin: 6px 0; padding-left: 22px; }
+.md blockquote { margin: 6px 0; padding: 0 10px; color: var(--muted); border-left: 3px solid var(--line); }
+.md a { color: var(--mov); }
+.flags { border: 1px solid var(--line); border-radius: 8px; padding: 14px 20px; margin-bottom: 16px; }
+.flags p { margin: 0 0 8px; }
+.flags ul { list-style: none; padding: 0; margin: 0; }
+.flags li { padding: 6px 0; border-top: 1px solid rgba(31, 35, 40, .08); }
+.flags h2 .count { font-size: 12px; border-radius: 999px; padding: 1px 8px; margin-left: 6px; color: #fff; }
+.flags.risk { background: var(--del-bg); border-color: #ff8182; border-left: 6px solid var(--del); }
+.flags.risk h2 { color: #82071e; border-color: var(--del-word); }
+.flags.risk h2 .count { background: var(--del); }
+.flags.notable { background: var(--mov-bg); border-color: #80ccff; border-left: 6px solid var(--mov); }
+.flags.notable h2 { color: #0a3069; border-color: #b6e3ff; }
+.flags.notable h2 .count { background: var(--mov); }
+.badge.risk { background: var(--del); color: #fff; }
+.badge.notable { background: var(--mov); color: #fff; }
+li.change.risk { background: var(--del-bg); box-shadow: inset 4px 0 0 var(--del); padding-left: 10px; }
+li.change.notable { box-shadow: inset 4px 0 0 var(--mov); padding-left: 10px; }
+.status.risk { background: var(--del); color: #fff; }
 .same-msg { font-size: 16px; background: var(--add-bg); color: var(--add); border-radius: 8px; padding: 16px; }
 @media (max-width: 900px) { .tiles { grid-template-columns: 1fr 1fr; } .sbs { grid-template-columns: 1fr; } }
 """

@@ -2,9 +2,11 @@
 
 `diff_specs(old, new)` is a pure function returning a frozen `SpecDiff`: sections added, removed,
 renamed (matched by content similarity), retitled, moved, re-attributed, reworded and reordered; rules
-and examples added, removed, renamed, moved, retitled and changed; metadata changes; and the `impact`,
-the categories whose compiled `spec(category)` changed. Formatting never shows up: every comparison
-is on normalised text, so a purely cosmetic edit yields an empty diff with `cosmetic_only` set.
+and examples added, removed, renamed, moved, retitled and changed; metadata changes; the `impact`, the
+categories whose compiled `spec(category)` changed; and the `flags`, changes in force to review first
+(authority lowered or removed, a response relaxed, a restriction or a category removed: see `_diff_risk`).
+Formatting never shows up: every comparison is on normalised text, so a purely cosmetic edit yields an
+empty diff with `cosmetic_only` set.
 Renderers (`render_text`, `render_markdown`, `render_json`, and `report_html.render_html`) read a `SpecDiff`;
 `spec_lang.log` applies the diff to a file's git history.
 """
@@ -25,6 +27,7 @@ from spec_lang._diff_model import (
     ExampleMoved,
     ExampleRef,
     ExampleRetitled,
+    Flag,
     Impact,
     MetaChange,
     Moved,
@@ -43,6 +46,7 @@ from spec_lang._diff_model import (
     StaleCategory,
 )
 from spec_lang._diff_render import render_json, render_text
+from spec_lang._diff_risk import diff_flags
 from spec_lang._diff_sections import RENAME_THRESHOLD, SectionMatch, match_sections, section_changes
 from spec_lang._diff_summary import summary_counts, summary_line
 from spec_lang._diff_words import block_text
@@ -58,6 +62,7 @@ __all__ = [
     "ExampleMoved",
     "ExampleRef",
     "ExampleRetitled",
+    "Flag",
     "Impact",
     "MetaChange",
     "Moved",
@@ -167,4 +172,4 @@ def diff_specs(old: Spec, new: Spec, *, sources_differ: bool | None = None) -> S
                       impact=_impact(old_hashes, new_hashes, match.old_to_new))
     if not summary_counts(result):
         result = result.model_copy(update={"meta": (MetaChange(key="other", old=old_rev, new=new_rev),)})
-    return result
+    return result.model_copy(update={"flags": diff_flags(result, old, new)})

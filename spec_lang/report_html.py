@@ -1,8 +1,12 @@
 """A self-contained HTML report of a `SpecDiff`: one file, inline CSS, no script, no external resource.
 
-Summary counts and the impact come first; then every change, grouped by top-level section, with text
-changes shown side by side (before | after) and changed words marked `<del>` / `<ins>`. All spec text is
-HTML-escaped. The specs are only read for the section outline (titles and top-level ancestors).
+Flagged changes come first (a red banner of risks, such as an authority lowered; then notable changes: see
+`_diff_risk`), then the summary counts and the impact; then every change, grouped by top-level section, a
+flagged one with its badge in the flag's colour. Text changes (section text, rules, examples, the preamble)
+are shown side by side (before | after), each side's Markdown rendered with its changed words marked
+`<del>` / `<ins>` (`_diff_html_text`); titles and rules in the lists are rendered as inline Markdown. Spec
+text is never trusted: raw HTML in it is escaped and unsafe links are not made. The specs are only read for
+the section outline (titles and top-level ancestors).
 """
 
 from __future__ import annotations
@@ -10,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from spec_lang._diff_html_text import render_inline, side_by_side
 from spec_lang._diff_model import Chunk, SpecDiff
 from spec_lang._diff_render import group_reasons
+from spec_lang._diff_risk import LABELS, flag_index
 from spec_lang._diff_summary import score, summary_counts
-from spec_lang._diff_words import BREAK, LINE, elide
+from spec_lang._diff_words import word_diff
 from spec_lang._html import CSS
 from spec_lang.model import Spec
 
-CONTEXT = 24
-"""Unchanged words shown on each side of a change."""
 DOCUMENT = "\x00document"
 """Group key of changes that belong to no section (metadata, preamble)."""
 
@@ -32,6 +36,11 @@ class _Group:
 
 def _e(value: str | None) -> str:
     return "<i>none</i>" if value is None else escape(value)
+
+
+def _md(value: str | None) -> str:
+    """Spec text (a title, a rule) rendered as inline Markdown."""
+    return "<i>none</i>" if value is None else render_inline(value)
 
 
 def _id(value: str | None) -> str:
@@ -58,42 +67,13 @@ class _Outline:
         return self.top.get(section_id, section_id)
 
 
-def _mark(tag: str, text: str) -> str:
-    """Changed words wrapped in `tag`, the tag closed around paragraph and line breaks (valid nesting)."""
-    paras = []
-    for para in text.split(BREAK):
-        lines = [f"<{tag}>{escape(line)}</{tag}>" if line.strip() else escape(line) for line in para.split(LINE)]
-        paras.append("<br>".join(lines))
-    return "</p><p>".join(paras)
-
-
-def _side(pieces: list[tuple[str, str]], which: str) -> str:
-    out = []
-    for op, text in pieces:
-        if op == "skip":
-            out.append('<span class="skip">…</span>')
-        elif op == "equal":
-            out.append(escape(text).replace(BREAK, "</p><p>").replace(LINE, "<br>"))
-        elif op == which:
-            body = text.rstrip()
-            out.append(_mark("del" if op == "delete" else "ins", body) + escape(text[len(body):]).replace(
-                BREAK, "</p><p>").replace(LINE, "<br>"))
-    if not any(op in ("equal", which) and text.strip() for op, text in pieces):
-        return '<p class="empty">(no text)</p>'
-    return "<p>" + "".join(out) + "</p>"
-
-
-def side_by_side(chunks: tuple[Chunk, ...], context: int = CONTEXT) -> str:
-    """Two columns, before and after, with the changed words marked."""
-    pieces = elide(chunks, context)
-    return ('<div class="sbs"><div class="col old"><div class="colhead">Before</div>'
-            f'{_side(pieces, "delete")}</div><div class="col new"><div class="colhead">After</div>'
-            f'{_side(pieces, "insert")}</div></div>')
-
-
-def _card(kind: str, css: str, title: str, detail: str = "") -> str:
+def _card(kind: str, css: str, title: str, detail: str = "", flag: str | None = None) -> str:
+    """One change; a flagged one (`risk` or `notable`) has its badge in the flag's colour and a ⚠ if risky."""
     detail_html = f'<span class="detail">{detail}</span>' if detail else ""
-    return f'<li class="change"><span class="badge {css}">{escape(kind)}</span> {title} {detail_html}</li>'
+    if flag:
+        css, kind = flag, ("⚠ " if flag == "risk" else "") + kind
+    return (f'<li class="change{" " + flag if flag else ""}"><span class="badge {css}">{escape(kind)}</span> '
+            f"{title} {detail_html}</li>")
 
 
 def _text_block(kind: str, title: str, detail: str, chunks: tuple[Chunk, ...]) -> str:
@@ -104,19 +84,20 @@ def _text_block(kind: str, title: str, detail: str, chunks: tuple[Chunk, ...]) -
 def _section_cards(diff: SpecDiff, add: _Adder) -> None:
     s = diff.sections
     for a in s.added:
-        add(a.id, _card("added", "added", _id(a.id), f"“{_e(a.title)}” in {_id(a.parent)}"))
+        add(a.id, _card("added", "added", _id(a.id), f"“{_md(a.title)}” in {_id(a.parent)}"))
     for r in s.removed:
-        add(r.id, _card("removed", "removed", _id(r.id), f"“{_e(r.title)}”"))
+        add(r.id, _card("removed", "removed", _id(r.id), f"“{_md(r.title)}”", add.flag("section", r.id)))
     for n in s.renamed:
-        titles = f" · “{_e(n.old_title)}” → “{_e(n.new_title)}”" if n.old_title != n.new_title else ""
+        titles = f" · “{_md(n.old_title)}” → “{_md(n.new_title)}”" if n.old_title != n.new_title else ""
         add(n.to, _card("renamed", "renamed", f"{_id(n.from_)} → {_id(n.to)}",
                         f"similarity {score(n.similarity)}{titles}"))
     for t in s.retitled:
-        add(t.id, _card("retitled", "changed", _id(t.id), f"“<del>{_e(t.old)}</del>” → “<ins>{_e(t.new)}</ins>”"))
+        add(t.id, _card("retitled", "changed", _id(t.id), f"“<del>{_md(t.old)}</del>” → “<ins>{_md(t.new)}</ins>”"))
     for m in s.moved:
         add(m.id, _card("moved", "moved", _id(m.id), f"{_id(m.from_parent)} → {_id(m.to_parent)}"))
     for c in s.attrs_changed:
-        add(c.id, _card(c.key, "attr", _id(c.id), f"<del>{_e(c.old)}</del> → <ins>{_e(c.new)}</ins>"))
+        flag = add.flag("section", c.id) if c.key in ("authority", "kind") else None
+        add(c.id, _card(c.key, "attr", _id(c.id), f"<del>{_e(c.old)}</del> → <ins>{_e(c.new)}</ins>", flag))
     for o in s.reordered:
         add(o.id, _card("reordered", "moved", _id(o.id), f"position in {_id(o.parent)}"))
     for ch in s.changed:
@@ -130,9 +111,9 @@ def _section_cards(diff: SpecDiff, add: _Adder) -> None:
 def _rule_cards(diff: SpecDiff, add: _Adder) -> None:
     r = diff.rules
     for a in r.added:
-        add(a.section, _card("rule added", "added", _id(a.id), _e(a.text)))
+        add(a.section, _card("rule added", "added", _id(a.id), _md(a.text)))
     for d in r.removed:
-        add(d.section, _card("rule removed", "removed", _id(d.id), _e(d.text)))
+        add(d.section, _card("rule removed", "removed", _id(d.id), _md(d.text), add.flag("rule", d.id)))
     for n in r.renamed:
         add(n.section, _card("rule renamed", "renamed", f"{_id(n.from_)} → {_id(n.to)}"))
     for m in r.moved:
@@ -140,7 +121,8 @@ def _rule_cards(diff: SpecDiff, add: _Adder) -> None:
     for c in r.changed:
         if c.old_response != c.new_response:
             add(c.section, _card("response", "attr", _id(c.id),
-                                 f"<del>{_e(c.old_response)}</del> → <ins>{_e(c.new_response)}</ins>"))
+                                 f"<del>{_e(c.old_response)}</del> → <ins>{_e(c.new_response)}</ins>",
+                                 add.flag("rule", c.id)))
         if c.diff:
             add(c.section, _text_block("rule changed", _id(c.id), f"similarity {score(c.similarity)}", c.diff), True)
 
@@ -148,26 +130,31 @@ def _rule_cards(diff: SpecDiff, add: _Adder) -> None:
 def _example_cards(diff: SpecDiff, add: _Adder) -> None:
     e = diff.examples
     for a in e.added:
-        add(a.section, _card("example added", "added", f"“{_e(a.title)}”", f"in {_id(a.section)}"))
+        add(a.section, _card("example added", "added", f"“{_md(a.title)}”", f"in {_id(a.section)}"))
     for d in e.removed:
-        add(d.section, _card("example removed", "removed", f"“{_e(d.title)}”", f"in {_id(d.section)}"))
+        add(d.section, _card("example removed", "removed", f"“{_md(d.title)}”", f"in {_id(d.section)}"))
     for m in e.moved:
-        add(m.to_section, _card("example moved", "moved", f"“{_e(m.title)}”",
+        add(m.to_section, _card("example moved", "moved", f"“{_md(m.title)}”",
                                 f"{_id(m.from_section)} → {_id(m.to_section)}"))
     for t in e.retitled:
-        add(t.section, _card("example retitled", "changed", f"“<del>{_e(t.old_title)}</del>” → "
-                             f"“<ins>{_e(t.new_title)}</ins>”", f"in {_id(t.section)}"))
+        add(t.section, _card("example retitled", "changed", f"“<del>{_md(t.old_title)}</del>” → "
+                             f"“<ins>{_md(t.new_title)}</ins>”", f"in {_id(t.section)}"))
     for c in e.changed:
-        add(c.section, _text_block("example changed", f"“{_e(c.title)}”",
+        add(c.section, _text_block("example changed", f"“{_md(c.title)}”",
                                    f"in {_id(c.section)} · similarity {score(c.similarity)}", c.diff), True)
 
 
 class _Adder:
     """Collects rendered changes into groups keyed by top-level section."""
 
-    def __init__(self, outline: _Outline) -> None:
+    def __init__(self, outline: _Outline, diff: SpecDiff) -> None:
         self.outline = outline
         self.groups: dict[str, _Group] = {}
+        self.flags = flag_index(diff)
+
+    def flag(self, kind: str, item_id: str) -> str | None:
+        """The severity of the flag on a section or rule (`kind`), if any."""
+        return self.flags.get((kind, item_id))
 
     def __call__(self, section_id: str, html: str, text: bool = False) -> None:
         key = section_id if section_id == DOCUMENT else self.outline.group(section_id)
@@ -209,10 +196,31 @@ def _impact(diff: SpecDiff) -> str:
             f"these categories need rebuilding.</p>{shared}<ul>{rows}</ul>{removed}</section>")
 
 
+_FLAG_HEADS = {"risk": ("⚠ Risky changes", "These changes may weaken the policy: review them before merging."),
+               "notable": ("Notable changes", "Changes in force that tighten or add; not risks.")}
+
+
+def _flags(diff: SpecDiff) -> str:
+    """The flagged changes, first in the report: a red banner of risks, then a blue one of notable changes."""
+    out = []
+    for severity, (title, intro) in _FLAG_HEADS.items():
+        flags = [f for f in diff.flags if f.severity == severity]
+        items = "".join(f'<li><span class="badge {severity}">{escape(LABELS[f.code])}</span> '
+                        f'{_id(f.rule) + " in " if f.rule else ""}{_id(f.section)} '
+                        f'<span class="detail">{escape(f.message)}</span></li>' for f in flags)
+        if flags:
+            out.append(f'<section class="flags {severity}"><h2>{title} <span class="count">{len(flags)}</span>'
+                       f"</h2><p>{intro}</p><ul>{items}</ul></section>")
+    return "".join(out)
+
+
 def _groups(diff: SpecDiff, outline: _Outline) -> str:
-    add = _Adder(outline)
+    add = _Adder(outline, diff)
     for m in diff.meta:
-        add(DOCUMENT, _card(m.key, "attr", "", f"<del>{_e(m.old)}</del> → <ins>{_e(m.new)}</ins>"))
+        if m.key == "preamble":
+            add(DOCUMENT, _text_block("preamble", "", "", word_diff(m.old or "", m.new or "")[0]), True)
+        else:
+            add(DOCUMENT, _card(m.key, "attr", "", f"<del>{_e(m.old)}</del> → <ins>{_e(m.new)}</ins>"))
     _section_cards(diff, add)
     _rule_cards(diff, add)
     _example_cards(diff, add)
@@ -232,10 +240,11 @@ def render_html(diff: SpecDiff, old: Spec, new: Spec) -> str:
     """The whole report as one HTML document."""
     if diff.changed:
         status, css = f"{sum(summary_counts(diff).values())} changes", "changed"
-        content = _summary(diff) + _impact(diff) + _groups(diff, _Outline(old, new))
+        content = _flags(diff) + _summary(diff) + _impact(diff) + _groups(diff, _Outline(old, new))
     else:
         status = "cosmetic changes only" if diff.cosmetic_only else "no change"
         css, content = "same", f'<p class="same-msg">The revision ids are equal: {escape(status)}.</p>'
+    risky = f' <span class="status risk">⚠ {len(diff.risks)} risky</span>' if diff.risky else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -244,6 +253,6 @@ def render_html(diff: SpecDiff, old: Spec, new: Spec) -> str:
         f'<h1><span class="ref">{escape(diff.old)}</span> <span class="arrow">→</span> '
         f'<span class="ref">{escape(diff.new)}</span></h1>'
         f'<div class="meta">revision <code>{escape(diff.old_revision)}</code> → <code>{escape(diff.new_revision)}'
-        f'</code> <span class="status {css}">{escape(status)}</span></div></header>'
+        f'</code> <span class="status {css}">{escape(status)}</span>{risky}</div></header>'
         f"<main>{content}</main></body></html>\n"
     )

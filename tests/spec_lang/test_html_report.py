@@ -20,8 +20,15 @@ BASE = (Path(__file__).parent / "fixtures" / "diff" / "base.md").read_text(encod
 VOID = {"meta", "br", "hr", "img", "input", "link"}
 
 
+def _safe_link(href: str | None, attrs: list[tuple[str, str | None]]) -> bool:
+    if href is None or href.startswith("#"):
+        return href is not None
+    scheme = href.split(":", 1)[0].lower() if ":" in href.split("/", 1)[0] else ""
+    return scheme in ("", "http", "https", "mailto") and ("rel", "nofollow noopener noreferrer") in attrs
+
+
 class _Checker(HTMLParser):
-    """Records nesting errors and anything that would load an external resource or run a script."""
+    """Records nesting errors, anything that would load an external resource or run a script, and unsafe links."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,8 +40,8 @@ class _Checker(HTMLParser):
         self.tags[tag] = self.tags.get(tag, 0) + 1
         if tag in ("script", "link", "img", "iframe", "object", "embed"):
             self.problems.append(f"<{tag}>")
-        for name, value in attrs:
-            if name == "src" or (name == "href" and value and not value.startswith("#")):
+        for name, value in attrs:  # a link loads nothing, but it must be a safe one, opened without a referrer
+            if name == "src" or name.startswith("on") or (name == "href" and not _safe_link(value, attrs)):
                 self.problems.append(f"{tag} {name}={value}")
         if tag not in VOID:
             self.stack.append(tag)
@@ -70,7 +77,8 @@ def test_report_is_self_contained_well_formed_and_marks_words() -> None:
     assert tags["del"] >= 1 and tags["ins"] >= 2 and tags["style"] == 1
     assert "<ins>cable locks,</ins>" in html and "archive_notes" in html
     groups = [line.split("</h2>")[0] for line in html.split("<h2>")[1:]]  # grouped by top-level section
-    assert groups == ["Impact", 'Overview <code>overview</code>', 'Categories <code>categories</code>']
+    assert groups == ['Notable changes <span class="count">1</span>', "Impact", 'Overview <code>overview</code>',
+                      'Categories <code>categories</code>']  # the flags first (authority raised: notable)
 
 
 def test_spec_text_is_escaped() -> None:

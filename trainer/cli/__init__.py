@@ -5,6 +5,7 @@ from trainer.cli import (  # noqa: F401  (each module registers its commands)
     _compile_cmds,
     _diff_cmds,
     _eval_cmds,
+    _fmt_cmds,
     _generate_cmds,
     _project_cmds,
     _prompts_cmds,

@@ -50,6 +50,9 @@ def diff(
 
     Rules and examples: added, removed, moved, retitled and changed. A formatting-only edit is cosmetic.
 
+    Changes in force are flagged and listed first: risks (authority lowered or removed, a response relaxed,
+    a refuse rule or a category removed), then notable changes (authority raised, a response tightened).
+
     Exit 0 when there is no semantic change, 1 when there is, 2 when a spec cannot be read. `--json` is
     `--format json`.
     """
