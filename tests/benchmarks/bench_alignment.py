@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
                                                          [--sft-steps 14] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
+    .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30 [--lr 1e-4] [--out build/demo]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
 scale up): prompt sets from SpecBench and the
@@ -17,6 +18,11 @@ expected response). It prints, per set and per category, each model's refused-un
 with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
 Results go to OUT/alignment.json. Budget: about 35 minutes on the 2-core machine with the defaults
 (at most 60). `--out build/demo` after `make demo` reuses its build: only the ablation and the evaluations run.
+
+`--dev-curve STEPS`: how the demo's SFT settings are chosen, never on the eval split or XSTest. It builds
+the data (generate), trains one SFT run per step count at `--lr` on it, and evaluates base and each run on
+the *dev* set (`trainer.demo.dev_set`: prompts written for choosing settings, and SpecBench train-split
+prompts the demo does not train on), printing the refusal / over-refusal curve to OUT/dev_curve.json.
 """
 
 from __future__ import annotations
@@ -108,6 +114,31 @@ def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: 
     return results
 
 
+def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One SFT run per step count on the demo's data, each evaluated with the base model on the dev set."""
+    from trainer.demo import dev_set, prompt_sets, write_project
+    from trainer.project import build, load_project
+    from trainer.promptsets import write_rows
+    from trainer.training import train_sft
+
+    write_project(out, prompt_sets(args.train, args.eval), sft_steps=args.sft_steps, lr=args.lr,
+                  rl_steps=args.rl_steps)
+    project = load_project(out)
+    project = project.model_copy(update={"build": project.build.model_copy(
+        update={"stages": ("lint", "compile", "generate")})})
+    build(project, echo=lambda line: print(f"  {line}", flush=True))
+    models = {"base": project.sft.model}
+    for steps in (int(s) for s in args.dev_curve.split(",")):
+        run = out / "out" / "runs" / f"dev-sft-{steps}-{args.lr:g}"
+        started = time.perf_counter()
+        train_sft(out / "out" / "data", run, project.sft.model_copy(update={"max_steps": steps,
+                                                                          "learning_rate": args.lr}))
+        print(f"  SFT {steps} steps at {args.lr:g}: {time.perf_counter() - started:.0f}s", flush=True)
+        models[f"sft {steps} @ {args.lr:g}"] = f"hf:{run}/final"
+    write_rows(out / "dev.jsonl", dev_set(args.train))
+    return _evaluate(out, models, {"dev": out / "dev.jsonl"}, args.tokens)
+
+
 def _fmt(interval: dict[str, Any] | None, signed: bool = False) -> str:
     if not interval:
         return "n/a"
@@ -141,8 +172,17 @@ def main() -> int:
     parser.add_argument("--rl-steps", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96, help="answer token limit at evaluation")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
+    parser.add_argument("--dev-curve", metavar="STEPS", help="choose settings: SFT runs of these step counts "
+                        "(comma-separated), evaluated on the dev set only")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.dev_curve:
+        results = _dev_curve(args.out, args)
+        _print(results)
+        (args.out / "dev_curve.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                             "results": results}, indent=1))
+        print(f"\nwrote {args.out / 'dev_curve.json'}; total {time.perf_counter() - started:.0f}s")
+        return 0
     print("1/3 train: generate -> SFT -> GRPO, and the answer-only ablation", flush=True)
     models = _train(args.out, args)
     from trainer.promptsets import write_rows

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from compiler import write_bundle
-from tests.trainer.judging.helpers import TINY_POLICY, tiny_bundle
+from tests.trainer.tiny_policy import TINY_POLICY, tiny_bundle
 
 INPUTS = Path(__file__).parent / "inputs"
 DEEP = 100_000

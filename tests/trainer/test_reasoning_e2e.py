@@ -18,8 +18,9 @@ import pytest
 
 from compiler.format import parse_completion
 from compiler.reasoning import HARMONY, TAGS, THINK, ReasoningFormat
-from tests.trainer.judging.helpers import TINY_POLICY, verdict_json
 from tests.trainer.reasoning_models import reasoning_model
+from tests.trainer.scripted_models import verdict_json
+from tests.trainer.tiny_policy import TINY_POLICY
 
 REASONING = "Killing a process is technical use: `weapons.c1` allows it.\nDecision: comply"
 ANSWER = "Run `kill PID`, or `kill -9 PID` if it does not stop."

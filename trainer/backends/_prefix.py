@@ -13,6 +13,7 @@ Qwen, ...) share prefixes; sliding-window or recurrent layers fall back to one p
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,14 @@ from trainer.backends._batching import left_pad, micro_batches
 
 MIN_SHARED = 64
 """Shared tokens below which one padded pass over whole prompts is as cheap as sharing."""
+
+
+def kv_argument(model: Any, kv: Any) -> dict[str, Any]:
+    """A key/value cache as the keyword argument of `model(...)` and `model.generate(...)`, under the name the
+    installed transformers reads: `cache` (transformers 5 renamed it; the old name warns), else
+    `past_key_values`."""
+    name = "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+    return {name: kv}
 
 
 def common_prefix(sequences: Sequence[Sequence[int]]) -> int:
@@ -119,7 +128,7 @@ class PrefixCache:
             past = DynamicCache(kv) if kv else DynamicCache()
             with torch.inference_mode():
                 out = model(
-                    input_ids=ids, position_ids=positions, past_key_values=past, use_cache=True, logits_to_keep=1
+                    input_ids=ids, position_ids=positions, **kv_argument(model, past), use_cache=True, logits_to_keep=1
                 )
             kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
         self._tokens, self._kv = tuple(tokens), kv
@@ -152,7 +161,7 @@ def last_logits(model: Any, sequences: Sequence[Sequence[int]], pad_id: int, cac
             out = model(
                 input_ids=tail,
                 position_ids=positions,
-                past_key_values=DynamicCache(kv),
+                **kv_argument(model, DynamicCache(kv)),
                 use_cache=True,
                 logits_to_keep=1,
             )

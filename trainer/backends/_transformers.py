@@ -13,13 +13,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from compiler.embedded import embedded_name
 from trainer.backends._batching import left_pad, micro_batches
 from trainer.backends._chat_template import injected_system_prompt, render_chat
 from trainer.backends._choices import choice_tokens
-from trainer.backends._embedded import embedded_model_dir, embedded_name, find_embedded_gguf
+from trainer.backends._embedded import embedded_model_dir, find_embedded_gguf
 from trainer.backends._errors import BackendClosedError, BackendError, ModelUnavailableError
 from trainer.backends._loading import load_causal_lm, pick_device
-from trainer.backends._prefix import PrefixCache, last_logits, prefix_batches, shared_length, shares_prefixes
+from trainer.backends._prefix import (
+    PrefixCache,
+    kv_argument,
+    last_logits,
+    prefix_batches,
+    shared_length,
+    shares_prefixes,
+)
 from trainer.backends._protocol import Conversation, Generation, JsonSchema, SamplingParams
 from trainer.backends._stop import cut_at_stop, stop_criteria
 
@@ -153,7 +161,7 @@ class TransformersBackend:
                 tokens = model.generate(
                     input_ids=ids,
                     attention_mask=torch.ones_like(ids),
-                    past_key_values=DynamicCache(kv),
+                    **kv_argument(model, DynamicCache(kv)),
                     generation_config=self._generation_config(params),
                     stopping_criteria=stopping,
                 )

@@ -25,8 +25,8 @@ from typer.core import TyperGroup
 from spec_lang.errors import DelibError
 
 T = TypeVar("T")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)  # `:name:` in spec text stays text
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def report(exc: DelibError) -> None:

@@ -61,7 +61,7 @@ def build_cmd(
 
     State is kept in OUT/build.json; an interrupted build resumes (data and runs resume where they stopped).
     """
-    from trainer.project import build, load_project
+    from trainer.project import STATE_FILE, build, load_project
 
     loaded = load_project(project)
     echo = out if not as_json else err
@@ -73,10 +73,10 @@ def build_cmd(
         err.print("interrupted; rerun `delib build` to resume", markup=False)
         raise typer.Exit(130) from None
     if as_json:
-        print_json({"project": str(loaded.root), "state": str(loaded.out / "build.json"),
+        print_json({"project": str(loaded.root), "state": str(loaded.out / STATE_FILE),
                     "stages": [{"stage": s.stage, "state": s.state, "why": s.why} for s in done]})
         return
-    out.print(f"build finished; state in {loaded.out / 'build.json'}", markup=False)
+    out.print(f"build finished; state in {loaded.out / STATE_FILE}", markup=False)
 
 
 @app.command("status")

@@ -14,7 +14,7 @@ from trainer.project.config import EvalSection
 def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Sequence[Spec], prompts: Path,
              folder: Path, settings: EvalSection, echo: Callable[[str], None]) -> str:
     """Run `delib eval MODEL [--vs BASE]` on `prompts`; returns a one-line summary of the overall metrics."""
-    from trainer.evaluation.output import write_eval
+    from trainer.evaluation.output import REPORT_HTML, write_eval
     from trainer.evaluation.pipeline import EvalRun
     from trainer.evaluation.pipeline import evaluate as run_evaluation
     from trainer.evaluation.runner import EvalConfig
@@ -32,4 +32,4 @@ def evaluate(model: str, base: str | None, judge: str, bundle: Bundle, specs: Se
         score = overall.get("mean_score")
         value = score.get("value") if isinstance(score, dict) else score
         parts.append(f"{result.model}: mean score {value:.2f}" if isinstance(value, int | float) else result.model)
-    return f"{len(results[0])} prompts; " + "; ".join(parts) + f"; report {folder / 'report.html'}"
+    return f"{len(results[0])} prompts; " + "; ".join(parts) + f"; report {folder / REPORT_HTML}"

@@ -25,19 +25,54 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from compiler import TemplateSet, build_bundle, resolve_counter
+from compiler import TemplateSet, build_bundle, load_bundle, resolve_counter
 from compiler.bundle import Bundle
 from compiler.reasoning import ReasoningFormat, chat_template_in, resolve
 from spec_lang import Spec, expand, load_clean
+from spec_lang.atomic import write_atomic
 from spec_lang.errors import EmptyResultError
 from spec_lang.versions import SpecHashes, revision_id
-from trainer.generation import GenerationRecipe, Progress, PromptSource, generate_from_recipe, read_jsonl
-from trainer.project._state import BuildState, StageRecord, changed_inputs, key_of, read_state, write_state
+from trainer.generation import (
+    CANDIDATES,
+    DATA,
+    GenerationRecipe,
+    Progress,
+    PromptSource,
+    generate_from_recipe,
+    read_jsonl,
+)
+from trainer.project._state import (
+    BuildState,
+    CompileOutputs,
+    EvalOutputs,
+    GenerateOutputs,
+    LintOutputs,
+    RunOutputs,
+    StageOutputs,
+    StageRecord,
+    changed_inputs,
+    describe_changes,
+    key_of,
+    read_state,
+    write_state,
+)
 from trainer.project.config import STAGES, Project, ProjectError, StageName
-from trainer.training import train_rl, train_sft
+from trainer.training import RunLayout, train_rl, train_sft
 from trainer.training.manifest import now
 
 Echo = Callable[[str], None]
+TrainingStage = Literal["sft", "rl"]
+
+BUNDLE_DIR = "bundle"
+"""`OUT/bundle`: the compiled bundle."""
+DATA_DIR = "data"
+"""`OUT/data`: the generated SFT data (a `delib generate` folder)."""
+RL_PROMPTS = "rl_prompts.jsonl"
+"""`OUT/rl_prompts.jsonl`: the generation prompts with the categories generation routed them to."""
+RUNS_DIR = "runs"
+"""`OUT/runs/sft-<key>`, `OUT/runs/rl-<key>`: the training runs, one per distinct input key."""
+EVAL_DIR = "eval"
+"""`OUT/eval/<key>`: the evaluation reports, one per distinct input key."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +86,8 @@ class StageStatus:
 
 @dataclass
 class _Build:
-    """One build's (or status check's) working state."""
+    """One build's (or status check's) working state: the project, the state so far, and the specs and bundle,
+    each loaded once."""
 
     project: Project
     state: BuildState
@@ -64,9 +100,16 @@ class _Build:
     def out(self) -> Path:
         return self.project.out
 
-    def output(self, stage: StageName, name: str) -> Any:
-        record = self.state.stages.get(stage)
-        return record.outputs.get(name) if record else None
+    @property
+    def compiled(self) -> CompileOutputs | None:
+        return self.state.outputs("compile", CompileOutputs)
+
+    @property
+    def generated(self) -> GenerateOutputs | None:
+        return self.state.outputs("generate", GenerateOutputs)
+
+    def trained(self, stage: TrainingStage) -> RunOutputs | None:
+        return self.state.outputs(stage, RunOutputs)
 
     def rel(self, path: Path | str) -> str:
         """`path` as `build.json` stores it: relative to the project folder when inside it (POSIX slashes)."""
@@ -75,12 +118,17 @@ class _Build:
         except ValueError:
             return str(path)
 
-    def run_path(self, stage: StageName) -> Path | None:
+    def run_path(self, stage: TrainingStage) -> Path | None:
         """The run folder a training stage produced, resolved against the project folder."""
-        run = self.output(stage, "run")
-        return self.project.path(str(run)) if run else None
+        trained = self.trained(stage)
+        return self.project.path(trained.run) if trained else None
 
-    def record(self, stage: StageName, inputs: dict[str, Any], outputs: dict[str, Any], summary: str) -> None:
+    def loaded_specs(self) -> list[Spec]:
+        """The project's specs, loaded (and lint checked: errors raise) on first use."""
+        self.specs = self.specs or list(load_clean(self.project.spec_refs)[0])
+        return self.specs
+
+    def record(self, stage: StageName, inputs: dict[str, Any], outputs: StageOutputs, summary: str) -> None:
         stages = dict(self.state.stages)
         summary = summary.replace(f"{self.project.root}/", "")  # paths in it relative to the project, as the rest
         stages[stage] = StageRecord(key=key_of(inputs), inputs=inputs, outputs=outputs, summary=summary,
@@ -108,89 +156,94 @@ def _templates(project: Project) -> TemplateSet:
 # ------------------------------------------------------------------------------------------------ stage inputs
 
 
-def _lint_inputs(b: _Build) -> dict[str, Any]:
-    refs = expand(b.project.spec_refs)
-    return {"files": {b.rel(r.path) + (f"@{r.rev}" if r.rev else ""): _file_digest(Path(r.path)) if r.rev is None
-                      else str(r) for r in refs}}
+def _lint_inputs(build: _Build) -> dict[str, Any]:
+    refs = expand(build.project.spec_refs)
+    return {"files": {build.rel(r.path) + (f"@{r.rev}" if r.rev else ""): _file_digest(Path(r.path))
+                      if r.rev is None else str(r) for r in refs}}
 
 
-def _compile_inputs(b: _Build) -> dict[str, Any]:
-    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
-    return {"revisions": [revision_id(s) for s in b.specs], "templates": _templates(b.project).hashes,
-            "tokenizer": b.project.spec.tokenizer, **_reasoning_input(b)}
+def _compile_inputs(build: _Build) -> dict[str, Any]:
+    return {"revisions": [revision_id(s) for s in build.loaded_specs()], "templates": _templates(build.project).hashes,
+            "tokenizer": build.project.spec.tokenizer, **_reasoning_input(build)}
 
 
-def _reasoning_input(b: _Build) -> dict[str, Any]:
+def _reasoning_input(build: _Build) -> dict[str, Any]:
     """The reasoning format, as an input of the stages that render or sample in it (absent when `auto`, as in
     projects from before formats existed; `auto` follows the tokenizer, itself an input)."""
-    reasoning = b.project.spec.reasoning
+    reasoning = build.project.spec.reasoning
     return {} if reasoning == "auto" else {"reasoning": reasoning}
 
 
-def _reasoning(b: _Build) -> ReasoningFormat:
-    reasoning, tokenizer = b.project.spec.reasoning, b.project.spec.tokenizer
+def _reasoning(build: _Build) -> ReasoningFormat:
+    reasoning, tokenizer = build.project.spec.reasoning, build.project.spec.tokenizer
     return resolve(reasoning, chat_template=chat_template_in(tokenizer) if reasoning == "auto" else None)
 
 
-def _generate_inputs(b: _Build) -> dict[str, Any]:
-    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
-    g = b.project.generate
-    return {"categories": {c: h for s in b.specs for c, h in SpecHashes(s).categories.items()},
-            "templates": _templates(b.project).hashes, "prompts": _file_digest(b.project.path(g.prompts)),
-            "settings": g.model_dump(mode="json", exclude={"prompts"}), "backends": b.project.backends.model_dump(),
-            **_reasoning_input(b)}
+def _generate_inputs(build: _Build) -> dict[str, Any]:
+    project, settings = build.project, build.project.generate
+    return {"categories": {c: h for s in build.loaded_specs() for c, h in SpecHashes(s).categories.items()},
+            "templates": _templates(project).hashes, "prompts": _file_digest(project.path(settings.prompts)),
+            "settings": settings.model_dump(mode="json", exclude={"prompts"}),
+            "backends": project.backends.model_dump(), **_reasoning_input(build)}
 
 
-def _sft_inputs(b: _Build) -> dict[str, Any]:
-    return {"data": b.output("generate", "fingerprint"), "settings": b.project.sft.model_dump(mode="json")}
+def _sft_inputs(build: _Build) -> dict[str, Any]:
+    generated = build.generated
+    return {"data": generated.fingerprint if generated else None, "settings": build.project.sft.model_dump(mode="json")}
 
 
-def _rl_inputs(b: _Build) -> dict[str, Any]:
-    rl = b.project.rl
-    prompts = _file_digest(b.project.path(rl.prompts)) if rl.prompts else b.output("generate", "routed_prompts")
-    return {"model": b.output("sft", "run"), "bundle": b.output("compile", "revision"),
-            "categories": b.output("compile", "categories"), "prompts": prompts,
-            "settings": rl.model_dump(mode="json"), "judge": b.project.backends.judge}
+def _bundle_inputs(build: _Build) -> dict[str, Any]:
+    """The bundle, as an input of the stages that read its rubrics (`rl`, `eval`)."""
+    compiled = build.compiled
+    return {"bundle": compiled.revision if compiled else None, "categories": compiled.categories if compiled else None}
 
 
-def _eval_model(b: _Build) -> Path | None:
-    return b.run_path("rl") if "rl" in b.project.build.stages else b.run_path("sft")
+def _rl_inputs(build: _Build) -> dict[str, Any]:
+    rl, generated, sft = build.project.rl, build.generated, build.trained("sft")
+    prompts = _file_digest(build.project.path(rl.prompts)) if rl.prompts else (
+        generated.routed_prompts if generated else None)
+    return {"model": sft.run if sft else None, **_bundle_inputs(build), "prompts": prompts,
+            "settings": rl.model_dump(mode="json"), "judge": build.project.backends.judge}
 
 
-def _eval_inputs(b: _Build) -> dict[str, Any]:
-    e = b.project.eval
-    prompts = b.project.path(e.prompts or b.project.generate.prompts)
-    model = _eval_model(b)
-    return {"model": b.rel(model) if model else None, "base": b.project.sft.model if e.compare_base else None,
-            "bundle": b.output("compile", "revision"), "categories": b.output("compile", "categories"),
-            "prompts": _file_digest(prompts), "settings": e.model_dump(mode="json"), "judge": b.project.backends.judge}
+def _eval_model(build: _Build) -> Path | None:
+    return build.run_path("rl") if "rl" in build.project.build.stages else build.run_path("sft")
+
+
+def _eval_inputs(build: _Build) -> dict[str, Any]:
+    settings = build.project.eval
+    prompts = build.project.path(settings.prompts or build.project.generate.prompts)
+    model = _eval_model(build)
+    return {"model": build.rel(model) if model else None,
+            "base": build.project.sft.model if settings.compare_base else None, **_bundle_inputs(build),
+            "prompts": _file_digest(prompts), "settings": settings.model_dump(mode="json"),
+            "judge": build.project.backends.judge}
 
 
 # ------------------------------------------------------------------------------------------------ stage runs
 
 
-def _run_lint(b: _Build) -> tuple[dict[str, Any], str]:
-    b.specs = list(load_clean(b.project.spec_refs)[0])  # raises on lint errors
-    return {}, f"{len(b.specs)} spec(s) lint clean"
+def _run_lint(build: _Build, inputs: dict[str, Any]) -> tuple[LintOutputs, str]:
+    build.specs = list(load_clean(build.project.spec_refs)[0])  # raises on lint errors
+    return LintOutputs(), f"{len(build.specs)} spec(s) lint clean"
 
 
-def _run_compile(b: _Build) -> tuple[dict[str, Any], str]:
-    b.specs = b.specs or list(load_clean(b.project.spec_refs)[0])
-    counter = resolve_counter(b.project.spec.tokenizer)[0]
-    b.bundle, report = build_bundle(b.specs, b.out / "bundle", templates=_templates(b.project), counter=counter,
-                                    reasoning=_reasoning(b))
-    outputs = {"bundle": b.rel(b.out / "bundle"), "revision": b.bundle.revision,
-               "categories": {c: b.bundle.category_hash(c) for c in b.bundle.categories}}
-    return outputs, (f"{len(b.bundle.categories)} categories into {b.out / 'bundle'} ({len(report.written)} "
+def _run_compile(build: _Build, inputs: dict[str, Any]) -> tuple[CompileOutputs, str]:
+    counter = resolve_counter(build.project.spec.tokenizer)[0]
+    folder = build.out / BUNDLE_DIR
+    bundle, report = build_bundle(build.loaded_specs(), folder, templates=_templates(build.project), counter=counter,
+                                  reasoning=_reasoning(build))
+    build.bundle = bundle
+    outputs = CompileOutputs(bundle=build.rel(folder), revision=bundle.revision,
+                             categories={c: bundle.category_hash(c) for c in bundle.categories})
+    return outputs, (f"{len(bundle.categories)} categories into {folder} ({len(report.written)} "
                      f"written, {len(report.unchanged)} unchanged)")
 
 
-def _bundle(b: _Build) -> Bundle:
-    if b.bundle is None:
-        from compiler import load_bundle
-
-        b.bundle = load_bundle(b.out / "bundle")
-    return b.bundle
+def _bundle(build: _Build) -> Bundle:
+    if build.bundle is None:
+        build.bundle = load_bundle(build.out / BUNDLE_DIR)
+    return build.bundle
 
 
 def _list(value: object) -> list[object]:
@@ -198,113 +251,95 @@ def _list(value: object) -> list[object]:
 
 
 def _routed_prompts(data: Path, target: Path) -> str:
-    """The generated prompts with the categories generation gave them, as an RL prompts file."""
+    """The generated prompts with the categories generation gave them, as an RL prompts file; returns its digest."""
     seen: dict[str, dict[str, str]] = {}
-    for row in read_jsonl(data / "candidates.jsonl"):
+    for row in read_jsonl(data / CANDIDATES):
         text = str(row["prompt"][-1]["content"])
         seen.setdefault(text, {"prompt": text, "category": str(row["category"]),
                                "expected": "|".join(str(e) for e in _list(row.get("expected")))})
-    from spec_lang.atomic import write_atomic
-
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seen.values()))
     return _file_digest(target)
 
 
-def _run_generate(b: _Build) -> tuple[dict[str, Any], str]:
-    g, data = b.project.generate, b.out / "data"
-    recipe = GenerationRecipe(config=g.config(), backend=b.project.backends.generator, judge=b.project.backends.judge,
-                              prompts=PromptSource(path=str(b.project.path(g.prompts)), prompt_column=g.prompt_column,
-                                                   category_column=g.category_column, limit=g.limit))
-    report = generate_from_recipe(recipe, _bundle(b), data, progress=b.progress, notify=b.echo)
+def _run_generate(build: _Build, inputs: dict[str, Any]) -> tuple[GenerateOutputs, str]:
+    project, settings, data = build.project, build.project.generate, build.out / DATA_DIR
+    recipe = GenerationRecipe(
+        config=settings.config(), backend=project.backends.generator, judge=project.backends.judge,
+        prompts=PromptSource(path=str(project.path(settings.prompts)), prompt_column=settings.prompt_column,
+                             category_column=settings.category_column, limit=settings.limit))
+    report = generate_from_recipe(recipe, _bundle(build), data, progress=build.progress, notify=build.echo)
     if report.totals.kept == 0:
         raise EmptyResultError(f"{data}: the judge kept no row ({report.totals.candidates} candidates), so SFT has "
-                           "nothing to train on", "lower [generate].threshold, raise samples, or use a stronger "
-                           "generator; see candidates.jsonl")
-    routed = _routed_prompts(data, b.out / "rl_prompts.jsonl")
-    outputs = {"data": b.rel(data), "fingerprint": _file_digest(data / "data.jsonl"), "routed_prompts": routed}
+                               "nothing to train on", "lower [generate].threshold, raise samples, or use a stronger "
+                               f"generator; see {CANDIDATES}")
+    routed = _routed_prompts(data, build.out / RL_PROMPTS)
+    outputs = GenerateOutputs(data=build.rel(data), fingerprint=_file_digest(data / DATA), routed_prompts=routed)
     t = report.totals
     return outputs, (f"{t.kept} rows kept of {t.candidates} candidates ({report.cached} reused, "
                      f"{report.generator.items} generated) into {data}")
 
 
-def _run_sft(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    config = b.project.sft
-    previous = b.run_path("sft")
-    if b.project.build.continue_training and previous and (previous / "final" / "config.json").is_file():
+def _run_sft(build: _Build, inputs: dict[str, Any]) -> tuple[RunOutputs, str]:
+    config = build.project.sft
+    previous = build.run_path("sft")
+    if build.project.build.continue_training and previous and (RunLayout(previous).final / "config.json").is_file():
         config = config.model_copy(update={"model": str(previous)})
-    run = b.out / "runs" / f"sft-{key_of(inputs)[:8]}"
-    result = train_sft(b.out / "data", run, config)
+    run = build.out / RUNS_DIR / f"sft-{key_of(inputs)[:8]}"
+    result = train_sft(build.out / DATA_DIR, run, config)
     loss = result.manifest.metrics.get("train_loss")
-    return {"run": b.rel(run)}, (f"{b.rel(run)} from {config.model}"
-                                 + (f", train loss {loss:.3f}" if loss is not None else ""))
+    return RunOutputs(run=build.rel(run)), (f"{build.rel(run)} from {config.model}"
+                                            + (f", train loss {loss:.3f}" if loss is not None else ""))
 
 
-def _run_rl(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    model = b.run_path("sft") or b.project.sft.model
-    prompts = b.project.path(b.project.rl.prompts) if b.project.rl.prompts else b.out / "rl_prompts.jsonl"
-    run = b.out / "runs" / f"rl-{key_of(inputs)[:8]}"
-    result = train_rl(b.out / "bundle", prompts, run, b.project.rl.config(str(model), b.project.backends.judge))
+def _run_rl(build: _Build, inputs: dict[str, Any]) -> tuple[RunOutputs, str]:
+    project = build.project
+    model = build.run_path("sft") or project.sft.model
+    prompts = project.path(project.rl.prompts) if project.rl.prompts else build.out / RL_PROMPTS
+    run = build.out / RUNS_DIR / f"rl-{key_of(inputs)[:8]}"
+    result = train_rl(build.out / BUNDLE_DIR, prompts, run, project.rl.config(str(model), project.backends.judge))
     reward = result.manifest.metrics.get("reward")
-    return {"run": b.rel(run)}, b.rel(run) + (f", mean reward {reward:.3f}" if reward is not None else "")
+    return RunOutputs(run=build.rel(run)), build.rel(run) + (f", mean reward {reward:.3f}" if reward is not None
+                                                              else "")
 
 
-def _run_eval(b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _run_eval(build: _Build, inputs: dict[str, Any]) -> tuple[EvalOutputs, str]:
+    from trainer.evaluation.output import EVAL_JSON, REPORT_HTML
     from trainer.project._eval import evaluate
 
-    folder = b.out / "eval" / key_of(inputs)[:8]
-    model = _eval_model(b)
+    folder = build.out / EVAL_DIR / key_of(inputs)[:8]
+    model = _eval_model(build)
     if model is None:
         raise ProjectError("no trained model to evaluate", "enable the sft stage in [build].stages")
-    e = b.project.eval
-    summary = evaluate(f"hf:{model}", b.project.sft.model if e.compare_base else None, b.project.backends.judge,
-                       _bundle(b), b.specs, b.project.path(e.prompts or b.project.generate.prompts), folder, e,
-                       b.echo)
-    return {"report": b.rel(folder / "report.html"), "json": b.rel(folder / "eval.json")}, summary
+    project, settings = build.project, build.project.eval
+    summary = evaluate(f"hf:{model}", project.sft.model if settings.compare_base else None, project.backends.judge,
+                       _bundle(build), build.specs, project.path(settings.prompts or project.generate.prompts),
+                       folder, settings, build.echo)
+    return EvalOutputs(report=build.rel(folder / REPORT_HTML), eval_json=build.rel(folder / EVAL_JSON)), summary
 
 
 _INPUTS: dict[StageName, Callable[[_Build], dict[str, Any]]] = {
     "lint": _lint_inputs, "compile": _compile_inputs, "generate": _generate_inputs, "sft": _sft_inputs,
     "rl": _rl_inputs, "eval": _eval_inputs}
-
-
-def _run(stage: StageName, b: _Build, inputs: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    if stage == "lint":
-        return _run_lint(b)
-    if stage == "compile":
-        return _run_compile(b)
-    if stage == "generate":
-        return _run_generate(b)
-    return {"sft": _run_sft, "rl": _run_rl, "eval": _run_eval}[stage](b, inputs)
+"""Each stage's inputs: what its key is the digest of."""
+_RUNS: dict[StageName, Callable[[_Build, dict[str, Any]], tuple[StageOutputs, str]]] = {
+    "lint": _run_lint, "compile": _run_compile, "generate": _run_generate, "sft": _run_sft, "rl": _run_rl,
+    "eval": _run_eval}
+"""Each stage's run, given its inputs: what it produced and a one-line summary."""
 
 
 def _outputs_exist(project: Project, record: StageRecord) -> bool:
-    paths = [v for k, v in record.outputs.items() if k in ("bundle", "data", "run", "report")]
-    return all(project.path(str(p)).exists() for p in paths)
+    return all(project.path(p).exists() for p in record.outputs.paths())
 
 
-INPUT_NAMES = {"files": "spec file", "revisions": "spec revisions", "templates": "template", "tokenizer": "tokenizer",
-               "categories": "category", "prompts": "prompt file", "settings": "setting", "backends": "backend",
-               "data": "generated data", "model": "model", "base": "base model", "bundle": "bundle",
-               "judge": "judge", "reasoning": "reasoning format"}
-"""What each stage input is called in `delib status`."""
-
-
-def describe_changes(changed: Sequence[tuple[str, ...]], most: int = 6) -> str:
-    """`changed: spec file policies/safety.md, category privacy, setting samples` for `delib status`."""
-    named = [" ".join([INPUT_NAMES.get(path[0], path[0]), ".".join(path[1:])]).strip() for path in changed]
-    more = f" and {len(named) - most} more" if len(named) > most else ""
-    return "changed: " + ", ".join(named[:most]) + more
-
-
-def _check(stage: StageName, b: _Build) -> tuple[StageStatus, dict[str, Any]]:
+def _check(stage: StageName, build: _Build) -> tuple[StageStatus, dict[str, Any]]:
     """Whether `stage` is up to date given the state so far, and its current inputs."""
-    inputs = _INPUTS[stage](b)
-    record = b.state.stages.get(stage)
+    inputs = _INPUTS[stage](build)
+    record = build.state.stages.get(stage)
     if record is None:
         return StageStatus(stage, "never built"), inputs
     if record.key != key_of(inputs):
         return StageStatus(stage, "stale", describe_changes(changed_inputs(record.inputs, inputs))), inputs
-    if not _outputs_exist(b.project, record):
+    if not _outputs_exist(build.project, record):
         return StageStatus(stage, "stale", "its outputs are gone"), inputs
     return StageStatus(stage, "up to date", record.summary), inputs
 
@@ -320,7 +355,7 @@ def _enabled(project: Project, only: Sequence[StageName] | None) -> list[StageNa
 def status(project: Project) -> list[StageStatus]:
     """Each stage's state, without running anything; stages after a stale one are `blocked` (their inputs
     are not known until it runs)."""
-    b = _Build(project, read_state(project.out), echo=lambda _: None)
+    current = _Build(project, read_state(project.out), echo=lambda _: None)
     out: list[StageStatus] = []
     blocked: str | None = None
     for stage in STAGES:
@@ -330,7 +365,7 @@ def status(project: Project) -> list[StageStatus]:
         if blocked is not None:
             out.append(StageStatus(stage, "blocked", f"waits for {blocked}"))
             continue
-        state, _ = _check(stage, b)
+        state, _ = _check(stage, current)
         out.append(state)
         if state.state != "up to date" and stage not in ("lint",):
             blocked = stage
@@ -345,17 +380,17 @@ def build(project: Project, *, only: Sequence[StageName] | None = None, force: S
     Raises `TrainingError` subclasses (bad input) and lets training and backend failures through; the
     state of every stage finished before is kept, so the next build resumes."""
     project.out.mkdir(parents=True, exist_ok=True)
-    b = _Build(project, read_state(project.out), echo=echo, progress=progress)
+    current = _Build(project, read_state(project.out), echo=echo, progress=progress)
     done: list[StageStatus] = []
     for stage in _enabled(project, only):
-        checked, inputs = _check(stage, b)
+        checked, inputs = _check(stage, current)
         if checked.state == "up to date" and stage not in force:
             echo(f"{stage}: up to date ({checked.why})")
             done.append(checked)
             continue
         echo(f"{stage}: running ({checked.why or checked.state})")
-        outputs, summary = _run(stage, b, inputs)
-        b.record(stage, inputs, outputs, summary)
+        outputs, summary = _RUNS[stage](current, inputs)
+        current.record(stage, inputs, outputs, summary)
         echo(f"{stage}: {summary}")
         done.append(StageStatus(stage, "up to date", summary))
     return done

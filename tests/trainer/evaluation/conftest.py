@@ -10,11 +10,8 @@ import pytest
 
 import trainer.backends
 from compiler import write_bundle
-from tests.trainer.evaluation.eval_helpers import mini_bundle, scoring_judge
+from tests.trainer.evaluation.eval_helpers import Run, mini_bundle, scoring_judge
 from trainer.backends import FakeBackend
-
-Run = Callable[..., tuple[int, str, str]]
-"""`run(*args) -> (exit code, stdout, stderr)`: `delib ARGS` as a user runs it, error handling included."""
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""Helpers for the evaluation tests: the fixture policy, a scripted grader, and a judge backend that scores
-answers by their text. Import as `from tests.trainer.evaluation.eval_helpers import ...`."""
+"""Helpers for the evaluation tests: the fixture policy, a scripted grader, a judge backend that scores
+answers by their text, and the type of the `run` fixture.
+
+Import as `from tests.trainer.evaluation.eval_helpers import ...`."""
 
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ from trainer.judging.refusal import heuristic_style
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini_policy.md"
 STYLES = (DATA / "styles_safety.jsonl", DATA / "styles_model_spec.jsonl")
+
+Run = Callable[..., tuple[int, str, str]]
+"""The `run` fixture: `run(*args) -> (exit code, stdout, stderr)`, `delib ARGS` as a user runs it, error handling
+included."""
 
 # Texts of the fixture policy's candidates, with the score a well-behaved judge gives them.
 MINI_SCORES: dict[str, float] = {

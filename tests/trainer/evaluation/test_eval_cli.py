@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.trainer.evaluation.conftest import Run
-from tests.trainer.evaluation.eval_helpers import MINI
+from tests.trainer.evaluation.eval_helpers import MINI, Run
 from trainer.backends import FakeBackend
 
 # ------------------------------------------------------------------------------------------------ delib test

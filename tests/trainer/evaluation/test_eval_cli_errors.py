@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trainer.evaluation.conftest import Run
-from tests.trainer.evaluation.eval_helpers import MINI
+from tests.trainer.evaluation.eval_helpers import MINI, Run
 
 PROMPTS = [{"prompt": "q", "label": "safe", "category": "weapons"}] * 3
 LABELED = [{"prompt": "q", "response": "Sorry, I can't help with that.", "label": "refuse", "category": "weapons"}]

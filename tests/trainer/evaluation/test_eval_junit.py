@@ -6,8 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.trainer.evaluation.conftest import Run
-from tests.trainer.evaluation.eval_helpers import MINI
+from tests.trainer.evaluation.eval_helpers import MINI, Run
 from trainer.evaluation.junit import _location, _text
 
 

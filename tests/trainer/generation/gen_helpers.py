@@ -1,4 +1,5 @@
-"""Helpers for the generation tests: prompt rows, scripted generators and judges, a fake categoriser.
+"""Helpers for the generation tests: prompt rows, a generation run with scripted models, its outputs, a fake
+categoriser.
 
 Import as `from tests.trainer.generation.gen_helpers import ...`."""
 
@@ -8,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
-from trainer.backends import Conversation, FakeBackend, SamplingParams
+from tests.trainer.scripted_models import generator, judge
+from tests.trainer.tiny_policy import tiny_bundle
+from trainer.backends import FakeBackend
 from trainer.generation import GenerationConfig, GenerationReport, PromptRow, Route, read_jsonl, run_generation
 from trainer.judging import JudgeConfig
 
@@ -31,25 +33,6 @@ def config(**overrides: Any) -> GenerationConfig:
     """Two samples, one judge run, no choice probabilities: scores come from the scripted verdicts."""
     base: dict[str, Any] = {"samples": 2, "batch_size": 2, "judge": JudgeConfig(runs=1, use_choice_probs=False)}
     return GenerationConfig(**{**base, **overrides})
-
-
-def generator(model_id: str = "fake-gen") -> FakeBackend:
-    """Answers in the format, the sample's seed (if any) and the question in the answer."""
-
-    def reply(conversation: Conversation, params: SamplingParams) -> str:
-        question = conversation[-1]["content"]
-        return completion(answer=f"Answer to: {question} (seed {params.seed})")
-
-    return FakeBackend(reply, model_id=model_id)
-
-
-def judge(score: int = 5, model_id: str = "fake-judge") -> FakeBackend:
-    return FakeBackend(verdict_json(score), probs=lambda *_: None, model_id=model_id)
-
-
-def generate_calls(backend: FakeBackend) -> list[Conversation]:
-    """Every conversation sent to `generate`, across calls."""
-    return [c for call in backend.calls if call.method == "generate" for c in call.conversations]
 
 
 def run(out: Path, prompts: Sequence[PromptRow] | None = None, gen: FakeBackend | None = None,

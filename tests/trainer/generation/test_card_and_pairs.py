@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.trainer.generation.gen_helpers import GUN, KILL, config, run
-from tests.trainer.judging.helpers import verdict_json
+from tests.trainer.scripted_models import verdict_json
 from trainer.backends import FakeBackend
 from trainer.generation import PAIRS, read_jsonl
 from trainer.generation._card import metadata

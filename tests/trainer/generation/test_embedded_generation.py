@@ -9,7 +9,7 @@ import pytest
 
 from tests.paths import SHARED
 from tests.trainer.generation.gen_helpers import candidates, data
-from tests.trainer.judging.helpers import tiny_bundle, tiny_spec
+from tests.trainer.tiny_policy import tiny_bundle, tiny_spec
 from trainer.backends import TransformersBackend
 from trainer.generation import GenerationConfig, LazyBackend, RetrieverCategoriser, read_prompts, run_generation
 from trainer.judging import JudgeConfig

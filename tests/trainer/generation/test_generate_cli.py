@@ -20,7 +20,8 @@ import pytest
 from compiler import write_bundle
 from compiler.bundle import load_bundle
 from tests.trainer.generation.gen_helpers import GUN, KILL, ROAST
-from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
+from tests.trainer.scripted_models import completion, verdict_json
+from tests.trainer.tiny_policy import TINY_POLICY, tiny_bundle
 from trainer.generation import candidate_log, read_jsonl, read_recipe
 
 DelibCli = Callable[..., tuple[int, str, str]]
@@ -76,7 +77,7 @@ def test_bad_input_exits_2_without_traceback(case: str, message: str, tmp_path: 
         prompts.write_text(json.dumps({"prompt": "x", "category": "nope"}) + "\n")
     elif case == "wrong_spec":
         other = tmp_path / "other.md"
-        other.write_text((Path(__file__).parents[1] / "judging" / "fixtures" / "tiny_policy.md").read_text()
+        other.write_text(TINY_POLICY.read_text()
                          .replace("Answer directly.", "Answer at once."))
         prompts_file(tmp_path, category=False)
         args += ["--spec", str(other)]

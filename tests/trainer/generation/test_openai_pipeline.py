@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from tests.trainer.generation.gen_helpers import KILL, ROAST, candidates, config, data, three_rows
-from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
+from tests.trainer.scripted_models import completion, verdict_json
+from tests.trainer.tiny_policy import tiny_bundle
 from trainer.backends import OpenAIBackend
 from trainer.generation import run_generation
 from trainer.judging import Judge, JudgeConfig, JudgeRequest

@@ -9,21 +9,9 @@ from pathlib import Path
 import pytest
 
 from compiler import ApproxCounter, compile_spec
-from tests.trainer.generation.gen_helpers import (
-    GUN,
-    KILL,
-    ROAST,
-    candidates,
-    config,
-    data,
-    generate_calls,
-    generator,
-    judge,
-    rows,
-    run,
-    three_rows,
-)
-from tests.trainer.judging.helpers import TINY_POLICY, completion, tiny_bundle, tiny_spec, verdict_json
+from tests.trainer.generation.gen_helpers import GUN, KILL, ROAST, candidates, config, data, rows, run, three_rows
+from tests.trainer.scripted_models import completion, generate_calls, generator, judge, verdict_json
+from tests.trainer.tiny_policy import TINY_POLICY, tiny_bundle, tiny_spec
 from trainer.backends import Conversation, FakeBackend, FinishReason, Generation, SamplingParams
 from trainer.generation import (
     CANDIDATE_LOG,

@@ -12,20 +12,9 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from tests.trainer.generation.gen_helpers import (
-    GUN,
-    KILL,
-    ROAST,
-    FakeCategoriser,
-    candidates,
-    config,
-    data,
-    generator,
-    judge,
-    rows,
-    run,
-)
-from tests.trainer.judging.helpers import TINY_POLICY, tiny_bundle, tiny_spec
+from tests.trainer.generation.gen_helpers import GUN, KILL, ROAST, FakeCategoriser, candidates, config, data, rows, run
+from tests.trainer.scripted_models import generator, judge
+from tests.trainer.tiny_policy import TINY_POLICY, tiny_bundle, tiny_spec
 from trainer.generation import RetrieverCategoriser, RoutingError, spec_for_bundle
 from trainer.generation._route_rows import check_categories
 

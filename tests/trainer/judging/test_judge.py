@@ -8,7 +8,8 @@ import json
 import pytest
 
 from compiler import SCORE_TOKENS
-from tests.trainer.judging.helpers import completion, tiny_bundle, verdict_json
+from tests.trainer.scripted_models import completion, verdict_json
+from tests.trainer.tiny_policy import tiny_bundle
 from trainer.backends import Conversation, FakeBackend, Generation, SamplingParams
 from trainer.judging import SCORE_PREFIX, Grade, Judge, JudgeConfig, JudgeError, JudgeRequest, Message
 

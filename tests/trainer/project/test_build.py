@@ -13,8 +13,8 @@ import pytest
 import tomllib
 
 from tests.paths import POLICIES
-from tests.trainer.judging.helpers import completion, verdict_json
-from tests.trainer.retrain.conftest import edit_privacy
+from tests.trainer.policy_edits import edit_privacy
+from tests.trainer.scripted_models import completion, verdict_json
 from trainer.project import TEMPLATE, ProjectError, build, load_project, status
 from trainer.project.config import Project
 from trainer.training import read_manifest

@@ -11,14 +11,12 @@ import pytest
 
 from compiler import ApproxCounter, build_bundle, load_bundle
 from tests.paths import POLICIES
-from tests.trainer.generation.gen_helpers import generator, judge
-from tests.trainer.training.training_helpers import FakeJudge
+from tests.trainer.scripted_models import FakeJudge, generator, judge
 from trainer.generation import GenerationConfig, GenerationRecipe, PromptSource, generate_from_recipe
 from trainer.judging import JudgeConfig
 from trainer.training import RLStageConfig, SFTStageConfig, train_rl, train_sft
 
 CATEGORIES = ("violence", "privacy", "cyber")
-EDITED_RULE = "- {#privacy.c2} Give contact details for organisations"
 SFT_FAST: dict[str, Any] = {"learning_rate": 1e-3, "batch_size": 2, "max_length": 256, "bf16": False, "max_steps": 1}
 RL_FAST: dict[str, Any] = {"learning_rate": 1e-3, "batch_size": 2, "num_generations": 2, "max_completion_length": 8,
                            "bf16": False, "max_steps": 1}
@@ -56,10 +54,3 @@ def spec_of(folder: Path) -> Any:
     from spec_lang import load
 
     return load(str(folder / "safety.md")).spec
-
-
-def edit_privacy(policies: Path) -> None:
-    path = policies / "safety.md"
-    text = path.read_text(encoding="utf-8")
-    assert EDITED_RULE in text
-    path.write_text(text.replace(EDITED_RULE, EDITED_RULE + " and public libraries"), encoding="utf-8")

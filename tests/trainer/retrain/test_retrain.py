@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from compiler import load_bundle
-from tests.trainer.generation.gen_helpers import generate_calls, generator, judge
-from tests.trainer.retrain.conftest import edit_privacy
-from tests.trainer.training.training_helpers import FakeJudge
+from tests.trainer.policy_edits import edit_privacy
+from tests.trainer.scripted_models import FakeJudge, generate_calls, generator, judge
 from trainer.generation import read_jsonl
 from trainer.retrain import REPORT_JSON, REPORT_MD, RetrainError, RetrainOptions, RetrainReport, prepare, retrain
 from trainer.training import read_manifest

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.trainer.retrain.conftest import edit_privacy
+from tests.trainer.policy_edits import edit_privacy
 
 
 def test_dry_run_shows_the_stale_category_and_why(parent: dict[str, Path], tmp_path: Path,

@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.trainer.training.training_helpers import (
-    POLICY,
-    FakeJudge,
-    generation_rows,
-    write_generation,
-    write_prompts,
-)
+from tests.trainer.scripted_models import FakeJudge
+from tests.trainer.training.training_helpers import POLICY, generation_rows, write_generation, write_prompts
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,7 @@ def test_the_grpo_reward_opens_a_reward_model_and_names_a_missing_one(tiny_encod
 
     run_dir = tmp_path / "rm"
     train_reward_model(list(load_clean([str(DEMO)])[0]), run_dir, _config(tiny_encoder))
-    from tests.trainer.judging.helpers import tiny_bundle
+    from tests.trainer.tiny_policy import tiny_bundle
 
     bundle = tiny_bundle()
     closed: list[object] = []

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.trainer.training.training_helpers import COMPLETION, FakeJudge
+from tests.trainer.scripted_models import FakeJudge
+from tests.trainer.training.training_helpers import COMPLETION
 from trainer.training import CitationReward, FormatReward, JudgeReward
 from trainer.training.rewards import citation_score, completion_text, format_score
 

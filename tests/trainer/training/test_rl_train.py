@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.trainer.training.training_helpers import FakeJudge, changed, parameters
+from tests.trainer.scripted_models import FakeJudge
+from tests.trainer.training.training_helpers import changed, parameters
 from trainer.training import PreflightError, RewardSettings, RLStageConfig, read_manifest, train_rl
 
 FAST = {"learning_rate": 1e-3, "batch_size": 2, "num_generations": 2, "max_completion_length": 8,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,33 +44,6 @@ def write_prompts(path: Path, n: int = 4) -> Path:
             for i in range(n)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-@dataclass(frozen=True)
-class FakeGrade:
-    """The part of `trainer.judging.Grade` the judge reward reads."""
-
-    score: float | None
-
-    @property
-    def normalised(self) -> float | None:
-        return None if self.score is None else (self.score - 1) / 4
-
-
-def _length_score(request: Any) -> float | None:
-    return 1.0 + len(request.completion) % 5
-
-
-@dataclass
-class FakeJudge:
-    """Grades with `scorer(request)` (1..5 or None) and records every batch it was asked to grade."""
-
-    scorer: Callable[[Any], float | None] = _length_score
-    batches: list[list[Any]] = field(default_factory=list)
-
-    def grade(self, requests: Sequence[Any]) -> list[FakeGrade]:
-        self.batches.append(list(requests))
-        return [FakeGrade(self.scorer(r)) for r in requests]
 
 
 def parameters(model: Any) -> dict[str, Any]:

@@ -1,0 +1,47 @@
+"""The demo's prompt sets: train, eval and dev never share a prompt, with or without SpecBench beside us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trainer import demo
+
+
+def _text(row: dict[str, Any]) -> str:
+    prompt = row["prompt"]
+    return " ".join((prompt if isinstance(prompt, str) else prompt[-1]["content"]).lower().split())
+
+
+def _check_disjoint(sets: dict[str, list[dict[str, Any]]], dev: list[dict[str, Any]]) -> None:
+    train, held_out, choose = ({_text(r) for r in rows} for rows in (sets["train"], sets["eval"], dev))
+    assert held_out and choose and train
+    assert not train & held_out and not train & choose and not held_out & choose
+    assert all("category" in r for r in sets["rl"]) and {_text(r) for r in sets["rl"]} <= train
+    for rows in (*sets.values(), dev):
+        assert {r["label"] for r in rows} == {"safe", "unsafe"}
+
+
+def test_written_prompts_are_train_and_dev_only() -> None:
+    train = {_text(r) for r in demo._written(demo.DEMO_PROMPTS)}
+    dev = {_text(r) for r in demo._written(demo.DEV_PROMPTS)}
+    assert len(train) == 72 and len(dev) == 40 and not train & dev
+
+
+def test_sets_without_specbench_are_disjoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fresh clone without the shared data: the eval side is the examples' eval split, never the train prompts."""
+    monkeypatch.setattr(demo, "SPECBENCH", tmp_path / "absent")
+    monkeypatch.setattr(demo, "MODEL_SPEC", tmp_path / "absent.md")
+    sets = demo.prompt_sets(train_examples=(demo.DEMO_POLICY, demo.POLICIES / "safety.md"),
+                            eval_examples=(demo.DEMO_POLICY, demo.POLICIES / "safety.md"))
+    _check_disjoint(sets, demo.dev_set())
+
+
+def test_sets_with_specbench_are_disjoint() -> None:
+    if not demo.SPECBENCH.exists() or not demo.MODEL_SPEC.exists():
+        pytest.skip(f"shared data missing: {demo.SPECBENCH}")
+    sets, dev = demo.prompt_sets(), demo.dev_set()
+    _check_disjoint(sets, dev)
+    assert sum(r["id"].startswith("specbench-") for r in dev) == 2 * demo.DEV_PER_LABEL
