@@ -3,7 +3,7 @@
 It lints the policies and the latest Model Spec, writes prompt sets with an honest split (SpecBench's
 prompts and the example prompts of our policies and the Model Spec; `trainer.promptsets`: train and eval
 by content hash, XSTest never used), and writes a project into `build/demo/` (a `delib.toml` over
-`policies/_demo/demo.md`, a six-category policy sized for the 135M model). `delib build` then runs lint ->
+`policies/_demo/demo.md`, a seven-category policy sized for the 135M model). `delib build` then runs lint ->
 compile -> generate -> SFT -> RL -> eval with SmolLM2-135M as generator and student and MiniLM for
 retrieval. It closes with the trained model's refusal rate on held-out unsafe prompts and answer rate on
 held-out safe prompts next to the base model's (keyword matcher, with 95% bootstrap intervals), and

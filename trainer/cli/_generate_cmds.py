@@ -123,7 +123,8 @@ def generate_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (resumable: rerun to continue).")],
     generator: Annotated[str, typer.Option("--generator", help="The model that writes the data: embedded, "
                                            "hf:PATH, openai:URL[#MODEL], fake.")] = "embedded",
-    judge: Annotated[str, typer.Option("--judge", help="Judge backend (same forms).")] = "embedded",
+    judge: Annotated[str, typer.Option("--judge", help="Judge backend (same forms), or rm:RUN: a reward model "
+                                       "from `delib train judge`.")] = "embedded",
     samples: Annotated[int, typer.Option("--samples", min=1, help="Completions per prompt.")] = 4,
     judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="Judge runs per completion "
                                             "(score = minimum).")] = 3,

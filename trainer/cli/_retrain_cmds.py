@@ -58,8 +58,8 @@ def retrain_cmd(
                                                   "(as in `delib compile`).")] = None,
     generator: Annotated[str | None, typer.Option("--generator", help="The model that writes the regenerated "
                                                   "data (default: the data's recipe).")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="Judge backend for generation and the RL reward "
-                                              "(default: as before).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Judge for generation and the RL reward: a model "
+                                              "address or rm:RUN (default: as before).")] = None,
     sft_max_steps: Annotated[int | None, typer.Option("--sft-max-steps", min=1, help="SFT steps (default: as the "
                                                       "parent's SFT run).")] = None,
     rl_max_steps: Annotated[int | None, typer.Option("--rl-max-steps", min=1, help="RL steps (default: as the "

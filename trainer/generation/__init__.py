@@ -7,6 +7,10 @@
                             open_backend("embedded"))
     report.per_category, report.outputs["data.jsonl"]
 
+The judge is a chat backend (the spec-aware judge over it, or the panel, as the config says) or a judge
+`trainer.judging.open_judge` built, e.g. a reward model: `open_judge("rm:runs/judge", bundle,
+config.judge, lazy=True)` (what `generate_from_recipe` opens for a recipe's `rm:RUN` judge).
+
 Each prompt gets its category (given, or from `RetrieverCategoriser`), the category's system prompt and N
 sampled completions; the judge grades each k times (minimum); the best one above the threshold is kept,
 without the system prompt. Work is keyed by content and logged durably (`OUT/.work/`), so a killed run
@@ -25,6 +29,7 @@ file cannot be written); backends raise `trainer.backends.BackendError`.
 
 from compiler.prompt_files import read_jsonl
 from trainer.generation._config import GenerationConfig
+from trainer.generation._judging import JudgeInput
 from trainer.generation._lazy import LazyBackend, check_address, expected_model_id
 from trainer.generation._outputs import CANDIDATES, CARD, DATA, DATASET, PAIRS
 from trainer.generation._progress import NullProgress, Progress
@@ -71,6 +76,7 @@ __all__ = [
     "Counts",
     "GenerationConfig",
     "GenerationReport",
+    "JudgeInput",
     "Judgement",
     "LazyBackend",
     "NullProgress",

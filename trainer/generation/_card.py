@@ -15,6 +15,7 @@ from trainer.generation._config import GenerationConfig
 from trainer.generation._pairs import preference_pairs
 from trainer.generation._report import Counts, count, total
 from trainer.generation._select import Outcome, output_row
+from trainer.judging import is_reward_model
 
 BAR = 30
 EDGES = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
@@ -52,18 +53,27 @@ def _table(per_category: dict[str, Counts]) -> list[str]:
 def _provenance(bundle: Bundle, config: GenerationConfig, generator: str, judge: str) -> list[str]:
     specs = ", ".join(f"`{s.id}` @ `{s.revision}`" for s in bundle.manifest.specs)
     j = config.judge
-    variant = "sees the reasoning and the answer" if j.show_reasoning else "sees the answer only"
     return [
         f"- Spec revision `{bundle.revision}` ({specs}); compiled by {bundle.manifest.tool}, completion format "
         f"`{bundle.manifest.completion_format}`.",
         f"- Generator `{generator}`: {config.samples} samples per prompt, temperature {config.temperature}, "
         f"top_p {config.top_p}, max_new_tokens {config.max_new_tokens}"
         f"{'' if config.seed is None else f', seed {config.seed}'}.",
-        f"- Judge `{judge}`: rubric that {variant}; score = minimum over {j.runs} run(s)"
-        f"{', from choice probabilities where the backend gives them' if j.use_choice_probs else ''}.",
+        _judge_line(judge, config),
         f"- Kept: per prompt, the best candidate in the format whose {j.runs} judge run(s) all succeeded and were "
         f"read, with a score >= {config.threshold:g}.",
     ]
+
+
+def _judge_line(judge: str, config: GenerationConfig) -> str:
+    j = config.judge
+    if is_reward_model(judge):
+        return (f"- Judge `{judge}`: a reward model trained from the spec's own examples (`delib train judge`); it "
+                "reads the conversation and the answer (no rubric, no reasoning), and its reward r gives the score "
+                "1 + 4 * sigmoid(r).")
+    variant = "sees the reasoning and the answer" if j.show_reasoning else "sees the answer only"
+    return (f"- Judge `{judge}`: rubric that {variant}; score = minimum over {j.runs} run(s)"
+            f"{', from choice probabilities where the backend gives them' if j.use_choice_probs else ''}.")
 
 
 SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))

@@ -8,6 +8,9 @@ to regenerate a training run's data against a changed spec, with the same settin
     {"format": "delib-generation/1", "config": {...GenerationConfig...}, "backend": "embedded",
      "judge": "embedded", "prompts": {"path": "prompts.jsonl", "prompt_column": "prompt", ...},
      "spec": "policies/"}
+
+The judge is a model address or a reward model, `rm:RUN` (`trainer.judging.open_judge`, checked before
+any work, loaded only when something is to be judged).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from compiler.bundle import Bundle, write_bundle
 from spec_lang.atomic import write_atomic
 from trainer.backends import ChatBackend
 from trainer.generation._config import GenerationConfig
+from trainer.generation._judging import JudgeInput, recipe_judge
 from trainer.generation._lazy import LazyBackend
 from trainer.generation._progress import Progress
 from trainer.generation._prompts import DEFAULT_PROMPT_COLUMN, read_prompts
@@ -52,7 +56,7 @@ class GenerationRecipe(BaseModel):
     format: Literal["delib-generation/1"] = "delib-generation/1"
     config: GenerationConfig = Field(default_factory=GenerationConfig, description="Sampling, judging, keeping.")
     backend: str = Field("embedded", description="Generator backend spec.")
-    judge: str = Field("embedded", description="Judge backend spec.")
+    judge: str = Field("embedded", description="Judge address: a model address or `rm:RUN`.")
     prompts: PromptSource = Field(description="The prompts.")
     spec: str | None = Field(None, description="Spec (PATH or PATH@REV) to route prompts without a category; "
                                                 "None: the bundle's own snapshot.")
@@ -91,17 +95,20 @@ def categoriser_for(recipe: GenerationRecipe, bundle: Bundle, notify: Callable[[
 
 
 def generate_from_recipe(recipe: GenerationRecipe, bundle: Bundle, out_dir: str | Path, *,
-                         backend: ChatBackend | None = None, judge: ChatBackend | None = None,
+                         backend: ChatBackend | None = None, judge: JudgeInput | None = None,
                          progress: Progress | None = None, notify: Callable[[str], None] | None = None,
                          dry_run: bool = False) -> GenerationReport:
     """Run the pipeline as the recipe says into `out_dir`, then record the recipe and the bundle there.
 
-    `backend` / `judge` replace the recipe's backend specs (which are still what is recorded); backends
-    opened here are closed here. Errors are `run_generation`'s and `read_prompts`' (`PromptFileError`).
+    `backend` / `judge` replace the recipe's backend and judge (which are still what is recorded); backends
+    opened here are closed here. Errors are `run_generation`'s, `read_prompts`' (`PromptFileError`), and
+    `JudgeError` / `ModelAddressError` for a judge or generator address that names nothing.
     """
     out = Path(out_dir)
     rows = read_prompts(recipe.prompts.path, prompt_column=recipe.prompts.prompt_column,
                         category_column=recipe.prompts.category_column, limit=recipe.prompts.limit)
+    if judge is None:
+        judge = recipe_judge(recipe.judge, recipe.config, bundle)  # a reward model, checked before a backend opens
     opened: list[LazyBackend] = []
     if backend is None:
         backend = LazyBackend(recipe.backend)

@@ -25,6 +25,7 @@ from trainer.backends import ChatBackend, ChatMessage, Generation
 from trainer.generation._card import render_card
 from trainer.generation._config import GenerationConfig
 from trainer.generation._guided import Guided, check_guidable, guided_generate
+from trainer.generation._judging import JudgeInput, as_graded, judge_identity, judge_model, run_judge
 from trainer.generation._outputs import remove_stale, write_outputs
 from trainer.generation._plan import Plan, Unit, bundle_templates_hash, dedupe, make_plan, needs_judging, text_hash
 from trainer.generation._progress import NullProgress, Progress
@@ -35,7 +36,7 @@ from trainer.generation._route_rows import Routing, route_rows
 from trainer.generation._routing import CachedRoute, Categoriser
 from trainer.generation._select import output_row, select
 from trainer.generation._worklog import WorkDirLock, WorkLog
-from trainer.judging import Judge, JudgeRequest, PanelJudge
+from trainer.judging import AnyJudge, JudgeRequest
 
 WORK_DIR = ".work"
 CANDIDATE_LOG = "candidates.log.jsonl"
@@ -77,7 +78,7 @@ def _system_hash(bundle: Bundle, category: str) -> str:
 class _Runner:
     """One run's state: the backends, the log, usage counters and progress."""
 
-    def __init__(self, config: GenerationConfig, bundle: Bundle, backend: ChatBackend, judge: Judge | PanelJudge,
+    def __init__(self, config: GenerationConfig, bundle: Bundle, backend: ChatBackend, judge: AnyJudge,
                  log: WorkLog[Candidate], progress: Progress) -> None:
         self.config, self.bundle, self.backend, self.judge = config, bundle, backend, judge
         self.log, self.progress = log, progress
@@ -181,27 +182,31 @@ def _report(routing: Routing, plan: Plan, config: GenerationConfig, out_dir: Pat
 
 
 def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[PromptRow], out_dir: str | Path,
-                   backend: ChatBackend, judge: ChatBackend, *, categoriser: Categoriser | None = None,
+                   backend: ChatBackend, judge: JudgeInput, *, categoriser: Categoriser | None = None,
                    progress: Progress | None = None, dry_run: bool = False) -> GenerationReport:
     """Generate, judge and select SFT data for `prompts` into `out_dir`, reusing what the work log holds.
 
+    `judge`: the judge's chat backend (graded with the bundle's rubrics, in the panel when the config says
+    so), or a judge `trainer.judging.open_judge` built (a reward model, `rm:RUN`); see `_judging`.
     Incremental: units whose key is unchanged (same prompt, category hash, system prompt, generator and
     sampling) are not generated again, so after a spec change only the stale categories' rows are.
     `dry_run` plans only: no model call, no write, no model load (routing uses cached routes only).
     Raises `RoutingError` (rows cannot be routed), `WorkLogError` (the folder cannot be used) and lets
-    `BackendError` from the backends through.
+    `BackendError` from the backends and `JudgeError` from a reward model through.
     """
     out = Path(out_dir)
     progress = progress or NullProgress()
     started = time.perf_counter()
     if config.guided:
         check_guidable(bundle.reasoning)
+    the_judge = run_judge(judge, config, bundle)
+    config = as_graded(config, the_judge)
     if dry_run:
         log = candidate_log(out)
         routing = _routing(prompts, bundle, out, categoriser, config, dry_run=True)
         rows, duplicates = dedupe(routing.rows)
         records = log.load(repair=False)
-        plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
+        plan = make_plan(rows, config, bundle, backend.model_id, judge_identity(judge), records)
         return _report(routing, plan, config, out, True, duplicates, log.skipped)
     with WorkDirLock(out / WORK_DIR):
         log = candidate_log(out)
@@ -212,18 +217,14 @@ def run_generation(config: GenerationConfig, bundle: Bundle, prompts: Sequence[P
         rows, duplicates = dedupe(routing.rows)
         records = log.load()
         lines = log.skipped
-        plan = make_plan(rows, config, bundle, backend.model_id, judge.model_id, records)
+        plan = make_plan(rows, config, bundle, backend.model_id, judge_identity(judge), records)
         progress.start(len(plan.units), plan.cached, len(plan.to_generate), len(plan.to_judge))
-        judging = config.judge.model_copy(update={"reasoning": bundle.reasoning.name})
-        llm_judge = Judge(judge, bundle, judging)
-        the_judge = PanelJudge(llm_judge if config.panel_llm else None, config=judging) if config.panel \
-            else llm_judge
         runner = _Runner(config, bundle, backend, the_judge, log, progress)
         finished = _execute(runner, plan, config.batch_size * config.samples)
         records.update(finished)
         log.compact(records.values())
         outcomes = select([finished[u.key] for u in plan.units], config.threshold)
-        card = render_card(outcomes, bundle, config, backend.model_id, judge.model_id)
+        card = render_card(outcomes, bundle, config, backend.model_id, judge_model(judge))
         paths = write_outputs(out, [output_row(o) for o in outcomes if o.status == "kept"],
                               [output_row(o) for o in outcomes], card, out / WORK_DIR)
         progress.finish()

@@ -31,7 +31,7 @@ from trainer.judging._models import (
     MemberVote,
     Message,
 )
-from trainer.judging._open import AnyJudge, is_reward_model, open_judge
+from trainer.judging._open import AnyJudge, check_judge_address, is_reward_model, judge_revision, open_judge
 from trainer.judging._panel import PanelJudge, matches
 from trainer.judging._render import judge_user_message
 from trainer.judging._reward_model import RM_MAX_LENGTH, RM_PREFIX, RewardModelJudge, rm_encode, rm_render_pair
@@ -53,7 +53,9 @@ __all__ = [
     "RewardModelJudge",
     "matches",
     "expected_score",
+    "check_judge_address",
     "is_reward_model",
+    "judge_revision",
     "open_judge",
     "rm_encode",
     "rm_render_pair",

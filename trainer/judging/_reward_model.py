@@ -10,18 +10,24 @@ turns, then the user's last turn) and the answer as one pair of segments and giv
 final answer only (what the RL reward and evaluation grade; the reasoning is not shown to it, whatever
 `show_reasoning` says), and no category: what it knows of the spec it learned from the spec's examples.
 It gives no style: a grade's `style` is the refusal detector's (`KeywordDetector`), as in the judge panel.
-Scores are deterministic (no sampling), so k runs are one.
+Scores are deterministic (no sampling), so k runs are one, and it makes no token calls (its usage counts
+batches and grades, with no tokens).
+
+Its `model_id` is `rm:` and the resolved model folder; its `identity` (what content keys record) adds the
+run's fingerprint from `RUN/run.json`, so a run retrained in the same folder is another judge.
+`RewardModelJudge.open(path, lazy=True)` checks the folder now and loads the model on the first grade.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from compiler.reasoning import get_format
-from trainer.backends import RUN_FINAL
+from trainer.backends import RUN_FINAL, RUN_MANIFEST
 from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
 from trainer.judging._render import bare_answer
 from trainer.judging.refusal import KeywordDetector, StyleDetector
@@ -62,35 +68,76 @@ def model_folder(path: str | Path) -> Path:
                      "train one with `delib train judge SPEC -o RUN`, then pass --judge rm:RUN")
 
 
+def run_fingerprint(folder: Path) -> str | None:
+    """The fingerprint in the manifest of the run whose model folder is `folder` (`RUN/final`): a hash of
+    what the model was trained from. None for a model folder outside a run, or a manifest without one."""
+    if folder.name != RUN_FINAL:
+        return None
+    try:
+        manifest = json.loads((folder.parent / RUN_MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+    found = manifest.get("fingerprint") if isinstance(manifest, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 class RewardModelJudge:
-    """A trained reward model grading like `Judge` (see the module docstring); `open` loads one."""
+    """A trained reward model grading like `Judge` (see the module docstring); `open` loads one.
+    `model` None: loaded from the folder `name` on first use; `revision`: the run's fingerprint, if known."""
 
     def __init__(self, model: Any, tokenizer: Any, name: str, config: JudgeConfig | None = None,
-                 detector: StyleDetector | None = None) -> None:
-        self.model = model.eval()
-        self.tokenizer = tokenizer
+                 detector: StyleDetector | None = None, *, revision: str | None = None) -> None:
+        self._loaded: tuple[Any, Any] | None = (model.eval(), tokenizer) if model is not None else None
         self.name = name
-        self.config = (config or JudgeConfig()).model_copy(update={"runs": 1})
+        self.revision = revision
+        self.config = (config or JudgeConfig()).model_copy(update={"runs": 1, "use_choice_probs": False})
         self.detector = detector or KeywordDetector()
         self._usage = JudgeUsage()
 
     @classmethod
-    def open(cls, path: str | Path, config: JudgeConfig | None = None) -> RewardModelJudge:
+    def open(cls, path: str | Path, config: JudgeConfig | None = None, *, lazy: bool = False) -> RewardModelJudge:
         """The reward model of a `delib train judge` run folder (or of its `final/`); `JudgeError` when
-        there is none."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        there is none. `lazy`: the model is loaded on first use (a load failure is then a `JudgeError` there)."""
+        folder = model_folder(path).resolve()
+        judge = cls(None, None, str(folder), config, revision=run_fingerprint(folder))
+        if not lazy:
+            judge._load()
+        return judge
 
-        folder = model_folder(path)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise JudgeError(f"rm:{path}: cannot load the reward model: {exc}") from exc
-        return cls(model, tokenizer, str(folder), config)
+    def _load(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.name, local_files_only=True)
+                model = AutoModelForSequenceClassification.from_pretrained(self.name, local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise JudgeError(f"{self.model_id}: cannot load the reward model: {exc}") from exc
+            self._loaded = (model.eval(), tokenizer)
+        return self._loaded
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is loaded (one `open`ed with `lazy` loads on its first grade)."""
+        return self._loaded is not None
+
+    @property
+    def model(self) -> Any:
+        """The sequence-classification model (loaded now if it was not yet)."""
+        return self._load()[0]
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._load()[1]
 
     @property
     def model_id(self) -> str:
         return f"{RM_PREFIX}{self.name}"
+
+    @property
+    def identity(self) -> str:
+        """What its grades depend on, for content keys: `model_id`, and the run's fingerprint when known."""
+        return f"{self.model_id}@{self.revision}" if self.revision else self.model_id
 
     @property
     def usage(self) -> JudgeUsage:

@@ -10,6 +10,7 @@ What a stage produced is a typed record per stage (`CompileOutputs`, `GenerateOu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -131,6 +132,18 @@ def key_of(inputs: Mapping[str, Any]) -> str:
     return digest(dict(inputs))
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (names and bytes); `missing` when absent."""
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    if not files:
+        return "missing"
+    for file in files:
+        h.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        h.update(file.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any],
                    prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """The key paths of the inputs that differ (nested tables compared key by key), e.g.
@@ -148,7 +161,7 @@ def changed_inputs(before: Mapping[str, Any], after: Mapping[str, Any],
 INPUT_NAMES = {"files": "spec file", "revisions": "spec revisions", "templates": "template", "tokenizer": "tokenizer",
                "categories": "category", "prompts": "prompt file", "settings": "setting", "backends": "backend",
                "data": "generated data", "model": "model", "base": "base model", "bundle": "bundle",
-               "judge": "judge", "reasoning": "reasoning format"}
+               "judge": "judge", "judge_run": "reward-model judge run", "reasoning": "reasoning format"}
 """What each stage input is called in `delib status`."""
 
 

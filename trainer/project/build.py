@@ -7,6 +7,8 @@
     rl        inputs: the SFT run, the bundle, RL prompts, settings -> OUT/runs/rl-<key>
     eval      inputs: the trained model, the bundle, eval prompts, settings -> OUT/eval/<key>
 
+A reward-model judge (`rm:RUN`) adds its run's fingerprint to the inputs of generate, rl and eval.
+
 A stage runs when the digest of its inputs differs from the one recorded in `OUT/build.json`, or its
 outputs are gone; everything downstream of a rebuilt stage sees new inputs too. Generation reuses its
 work log, so a spec change regenerates only the stale categories; with `continue_training` a rebuilt SFT
@@ -18,7 +20,6 @@ the same project in CI at another path, is still up to date.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from trainer.generation import (
     generate_from_recipe,
     read_jsonl,
 )
+from trainer.judging import judge_revision
 from trainer.project._state import (
     BuildState,
     CompileOutputs,
@@ -52,6 +54,7 @@ from trainer.project._state import (
     StageRecord,
     changed_inputs,
     describe_changes,
+    file_digest,
     key_of,
     read_state,
     write_state,
@@ -137,18 +140,6 @@ class _Build:
         write_state(self.out, self.state)
 
 
-def _file_digest(path: Path) -> str:
-    """sha256 of a file, or of a folder's files (names and bytes); `missing` when absent."""
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
-    if not files:
-        return "missing"
-    for file in files:
-        h.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        h.update(file.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def _templates(project: Project) -> TemplateSet:
     return TemplateSet(project.spec.templates) if project.spec.templates else TemplateSet()
 
@@ -158,7 +149,7 @@ def _templates(project: Project) -> TemplateSet:
 
 def _lint_inputs(build: _Build) -> dict[str, Any]:
     refs = expand(build.project.spec_refs)
-    return {"files": {build.rel(r.path) + (f"@{r.rev}" if r.rev else ""): _file_digest(Path(r.path))
+    return {"files": {build.rel(r.path) + (f"@{r.rev}" if r.rev else ""): file_digest(Path(r.path))
                       if r.rev is None else str(r) for r in refs}}
 
 
@@ -179,12 +170,18 @@ def _reasoning(build: _Build) -> ReasoningFormat:
     return resolve(reasoning, chat_template=chat_template_in(tokenizer) if reasoning == "auto" else None)
 
 
+def _judge_run(build: _Build) -> dict[str, Any]:
+    """A reward-model judge's run fingerprint, as an input (absent for a model address: keys as before)."""
+    revision = judge_revision(build.project.backends.judge)
+    return {} if revision is None else {"judge_run": revision}
+
+
 def _generate_inputs(build: _Build) -> dict[str, Any]:
     project, settings = build.project, build.project.generate
     return {"categories": {c: h for s in build.loaded_specs() for c, h in SpecHashes(s).categories.items()},
-            "templates": _templates(project).hashes, "prompts": _file_digest(project.path(settings.prompts)),
+            "templates": _templates(project).hashes, "prompts": file_digest(project.path(settings.prompts)),
             "settings": settings.model_dump(mode="json", exclude={"prompts"}),
-            "backends": project.backends.model_dump(), **_reasoning_input(build)}
+            "backends": project.backends.model_dump(), **_judge_run(build), **_reasoning_input(build)}
 
 
 def _sft_inputs(build: _Build) -> dict[str, Any]:
@@ -200,10 +197,10 @@ def _bundle_inputs(build: _Build) -> dict[str, Any]:
 
 def _rl_inputs(build: _Build) -> dict[str, Any]:
     rl, generated, sft = build.project.rl, build.generated, build.trained("sft")
-    prompts = _file_digest(build.project.path(rl.prompts)) if rl.prompts else (
+    prompts = file_digest(build.project.path(rl.prompts)) if rl.prompts else (
         generated.routed_prompts if generated else None)
     return {"model": sft.run if sft else None, **_bundle_inputs(build), "prompts": prompts,
-            "settings": rl.model_dump(mode="json"), "judge": build.project.backends.judge}
+            "settings": rl.model_dump(mode="json"), "judge": build.project.backends.judge, **_judge_run(build)}
 
 
 def _eval_model(build: _Build) -> Path | None:
@@ -216,8 +213,8 @@ def _eval_inputs(build: _Build) -> dict[str, Any]:
     model = _eval_model(build)
     return {"model": build.rel(model) if model else None,
             "base": build.project.sft.model if settings.compare_base else None, **_bundle_inputs(build),
-            "prompts": _file_digest(prompts), "settings": settings.model_dump(mode="json"),
-            "judge": build.project.backends.judge}
+            "prompts": file_digest(prompts), "settings": settings.model_dump(mode="json"),
+            "judge": build.project.backends.judge, **_judge_run(build)}
 
 
 # ------------------------------------------------------------------------------------------------ stage runs
@@ -258,7 +255,7 @@ def _routed_prompts(data: Path, target: Path) -> str:
         seen.setdefault(text, {"prompt": text, "category": str(row["category"]),
                                "expected": "|".join(str(e) for e in _list(row.get("expected")))})
     write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seen.values()))
-    return _file_digest(target)
+    return file_digest(target)
 
 
 def _run_generate(build: _Build, inputs: dict[str, Any]) -> tuple[GenerateOutputs, str]:
@@ -273,7 +270,7 @@ def _run_generate(build: _Build, inputs: dict[str, Any]) -> tuple[GenerateOutput
                                "nothing to train on", "lower [generate].threshold, raise samples, or use a stronger "
                                f"generator; see {CANDIDATES}")
     routed = _routed_prompts(data, build.out / RL_PROMPTS)
-    outputs = GenerateOutputs(data=build.rel(data), fingerprint=_file_digest(data / DATA), routed_prompts=routed)
+    outputs = GenerateOutputs(data=build.rel(data), fingerprint=file_digest(data / DATA), routed_prompts=routed)
     t = report.totals
     return outputs, (f"{t.kept} rows kept of {t.candidates} candidates ({report.cached} reused, "
                      f"{report.generator.items} generated) into {data}")

@@ -230,7 +230,7 @@ continue_training = true      # after a spec change, SFT continues from the prev
 
 [backends]                    # `embedded`, `hf:PATH`, or `openai:URL[,URL2][#MODEL]` for vLLM/TGI/llama.cpp/ollama
 generator = "embedded"
-judge = "embedded"
+judge = "embedded"            # also `rm:RUN`: a reward model from `delib train judge` (data filter, RL reward, eval)
 
 [generate]                    # `delib generate`: N samples per prompt, judged k times (minimum), best kept
 prompts = "prompts.jsonl"     # JSONL/CSV/parquet; rows without `category` are routed by retrieval

@@ -6,8 +6,9 @@ Every row has `id`, `prompt`, `label` (safe/unsafe), `expected` (comply, or refu
 `category`, `split` (train/eval) and `source`; the files are read by the one prompt-file reader
 (`compiler.prompt_files`) like any other. The split is a pure function of the prompt text
 (`split_of`: sha256 of the normalised text against a salt), so it is the same on every machine, does not
-move when rows are added or removed, and a prompt that occurs twice lands on one side. Train on `train`,
-choose settings on `eval`; XSTest is evaluation only (`delib prompts xstest` writes it with `split=eval`).
+move when rows are added or removed, and a prompt that occurs twice lands on one side. Train on `train`
+(and choose settings on a part of it you do not train on), report on `eval`; XSTest is evaluation only
+(`delib prompts xstest` writes it with `split=eval`).
 
 Sources:
 - SpecBench (Zhang et al. 2025; `shared/data/specbench/<Scenario>/`): 900 prompts in three scenarios, each
@@ -15,8 +16,8 @@ Sources:
   (one category per scenario; safety specifications as Disallowed rules, behavioural specifications as
   Allowed rules), so its prompts have a category to be generated, judged and trained under.
 - a spec's own examples (`example_rows`): the user turn before each comparison, labelled by the style of
-  its GOOD candidate (a refusal by the keyword detector: unsafe, expected refuse|safe_complete; else safe,
-  expected comply), with the example's enclosing category.
+  its GOOD candidate (a refusal by both the keyword matcher and the style detector: unsafe, expected
+  refuse|safe_complete; else safe, expected comply), with the example's enclosing category.
 - XSTest (`xstest_rows`): evaluation only.
 """
 

@@ -33,6 +33,7 @@ from compiler.reasoning import TAGS
 from spec_lang import Spec, load_clean
 from trainer.backends import ChatBackend
 from trainer.generation import WORK_DIR, GenerationReport, Progress, generate_from_recipe, read_jsonl, read_recipe
+from trainer.judging import check_judge_address
 from trainer.retrain._impact import category_changes
 from trainer.retrain._lineage import Lineage, Run, lineage
 from trainer.retrain._report import CategoryRows, RetrainReport, Stage, write_report
@@ -117,14 +118,16 @@ def _old_specs(old: Bundle | None) -> tuple[Spec, ...] | None:
 
 def prepare(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, options: RetrainOptions, *,
             write: bool = True) -> Prepared:
-    """Check the lineage, compile the new spec into `OUT/bundle` (in memory only unless `write`) and work
-    out what is stale, without any model call."""
+    """Check the lineage and `options.judge` (`JudgeError`, `ModelAddressError`), compile the new spec into
+    `OUT/bundle` (in memory only unless `write`) and work out what is stale, without any model call."""
     out = Path(out_dir).resolve()
     lin = lineage(Path(run_dir))
     if out == lin.run.root or lin.run.root in out.parents or out in lin.run.root.parents:
         raise RunStateError(f"{out}: the output folder holds the run being retrained (or lies inside it)",
                             "write the retrain to a new folder, e.g. -o runs/retrain-1")
     stages = _stages(lin, options.stages)
+    if options.judge is not None:
+        check_judge_address(options.judge)  # a model address or `rm:RUN`, before anything is compiled
     specs = list(load_clean(spec)[0])
     old = _old_bundle(lin)
     try:

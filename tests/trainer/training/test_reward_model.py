@@ -39,21 +39,9 @@ SAFETY = REPO / "policies" / "safety.md"
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer random BERT (hidden 32) with the embedded MiniLM's tokenizer: trains in seconds."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    from tests.trainer.tiny_reward_model import tiny_encoder as save_tiny_encoder
 
-    from compiler.retrieval import default_model_path
-
-    tokenizer = AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=512, num_labels=1)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = BertForSequenceClassification(config)
-    out = tmp_path_factory.mktemp("tiny-bert")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def _config(base: Path, **fields: object) -> RewardModelConfig:
