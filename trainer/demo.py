@@ -91,7 +91,7 @@ panel_llm = false        # the 135M LLM judge has no measured signal (kappa 0.00
 
 [sft]
 model = "embedded"
-max_steps = {sft_steps}      # chosen on the eval split's refusal / over-refusal curve (README, "Proving the loop")
+max_steps = {sft_steps}      # chosen on the dev set (bench_alignment.py --dev-curve; README, "Proving the loop")
 learning_rate = {lr}
 batch_size = 8
 max_length = 512
@@ -193,7 +193,7 @@ def step_lint() -> None:
             raise SystemExit(1)
 
 
-def write_project(folder: Path, sets: dict[str, list[dict[str, Any]]], sft_steps: int = 14, lr: float = 1e-4,
+def write_project(folder: Path, sets: dict[str, list[dict[str, Any]]], sft_steps: int = 30, lr: float = 1e-4,
                   rl_steps: int = 2) -> None:
     """The project file and its prompt files in `folder`."""
     from spec_lang.atomic import write_atomic

@@ -5,7 +5,9 @@ embedded with a sentence-transformers model into a stored faiss index (`open_ind
 prompts against the units densely and with BM25, pools the scores per category and fuses the two rankings.
 A prompt whose best cosine similarity to any unit is below a calibrated threshold is flagged uncategorised.
 `tuned_embedder` fine-tunes the embedder on the spec's own pairs (each category's texts with its heading),
-cached per spec content, base model and settings.
+cached per spec content, base model and settings. `trained_reranker` trains a cross-encoder on the spec's
+own texts (each with its category's passage and first-stage hard negatives), cached the same way;
+`Retriever.reranked` then rescores each prompt's best categories with it.
 
 Errors: `RetrievalIndexError` (an index cannot be used), `EmbedderError` (a model cannot be loaded),
 `QueryFileError` (a query or labelled file cannot be read).
@@ -26,6 +28,15 @@ from compiler.retrieval._index import (
     save_index,
 )
 from compiler.retrieval._paths import default_index_dir, default_tuned_dir
+from compiler.retrieval._rerank import RerankConfig, Reranker
+from compiler.retrieval._rerank_data import RerankList, training_lists
+from compiler.retrieval._reranker import (
+    CrossEncoderBase,
+    CrossEncoderReranker,
+    RerankerBase,
+    RerankReport,
+    trained_reranker,
+)
 from compiler.retrieval._retriever import CategoryScore, RetrievalResult, Retriever
 from compiler.retrieval._splits import split_of
 from compiler.retrieval._tuning import TrainingPair, TunableEmbedder, TuneConfig, training_pairs
@@ -37,12 +48,19 @@ __all__ = [
     "TUNED_THRESHOLD",
     "BuildReport",
     "CategoryScore",
+    "CrossEncoderBase",
+    "CrossEncoderReranker",
     "Embedder",
     "EmbedderError",
     "IndexMeta",
     "LabeledPrompt",
     "Method",
     "QueryFileError",
+    "RerankConfig",
+    "RerankList",
+    "RerankReport",
+    "Reranker",
+    "RerankerBase",
     "RetrievalConfig",
     "RetrievalIndexError",
     "RetrievalResult",
@@ -65,6 +83,8 @@ __all__ = [
     "save_index",
     "spec_units",
     "split_of",
+    "trained_reranker",
+    "training_lists",
     "training_pairs",
     "tuned_embedder",
 ]

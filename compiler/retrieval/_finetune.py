@@ -1,10 +1,10 @@
 """Fine-tuned embedders: train a sentence-transformers model on a spec's pairs, cached by `tuning_key`.
 
-`train_model` is the one place that calls sentence-transformers' training API (`SentenceTransformerTrainer`
+`train_model` is the one place that trains an embedder (sentence-transformers' `SentenceTransformerTrainer`
 with `MultipleNegativesRankingLoss` and the no-duplicates batch sampler), seeded, single-process data
 loading, on CPU unless told otherwise: the same pairs, settings and seed give the same weights and so the
 same vectors. `tuned_embedder` returns the embedder over the cached model for a spec, training it first
-when the cache lacks it; a tuned model folder is written whole to a temporary sibling and renamed into place.
+when the cache lacks it (`_model_cache`).
 
 Defaults (`TuneConfig`) were chosen on a validation slice of the tune half of the Model Spec 2025-12-18
 examples (the report half held out of training) and the tune half of the hand-written prompts in
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
-import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compiler.retrieval._embedder import Embedder, EmbedderError
+from compiler.retrieval._model_cache import cached_model
 from compiler.retrieval._tuning import TrainingPair, TunableEmbedder, TuneConfig, training_pairs, tuning_key
 from spec_lang.model import Spec
 from spec_lang.versions import revision_id
@@ -86,9 +84,9 @@ def train_model(base: Path, pairs: Sequence[TrainingPair], config: TuneConfig, o
     model.save(str(out))
 
 
-def _meta(spec: Spec, embedder: Embedder, config: TuneConfig, pairs: int, seconds: float) -> dict[str, Any]:
+def _meta(spec: Spec, embedder: Embedder, config: TuneConfig, pairs: int) -> dict[str, Any]:
     return {"base_model_id": embedder.model_id, "spec_id": spec.meta.id, "spec_revision": revision_id(spec),
-            "pairs": pairs, "config": config.model_dump(mode="json"), "seconds": round(seconds, 1)}
+            "pairs": pairs, "config": config.model_dump(mode="json")}
 
 
 def tuned_embedder(spec: Spec, embedder: Embedder, config: TuneConfig, cache_dir: Path,
@@ -97,29 +95,22 @@ def tuned_embedder(spec: Spec, embedder: Embedder, config: TuneConfig, cache_dir
     if not isinstance(embedder, TunableEmbedder):
         raise EmbedderError(f"the embedder {embedder.model_id} cannot be fine-tuned (it is not a "
                             "sentence-transformers model folder); pass --no-tune")
+    tunable = embedder
     pairs = training_pairs(spec, config)
     if not pairs:
         raise EmbedderError(f"{spec.path}: the spec gives no training pairs (its categories have no text, "
                             "rules, definitions or examples); pass --no-tune")
-    folder = cache_dir / tuning_key(embedder.model_id, config, pairs)
-    if (folder / TUNED_META).is_file():
-        return embedder.at(folder), TuningReport(folder, trained=False, pairs=len(pairs), seconds=0.0)
-    if notify is not None:
-        notify(f"fine-tuning the embedder on {len(pairs)} pairs from {spec.path} (once per spec revision "
-               f"and embedder; cached in {folder})")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=cache_dir))
-    try:
-        tmp.chmod(0o755)
-        start = time.perf_counter()
-        embedder.finetune(pairs, config, tmp)
-        seconds = time.perf_counter() - start
-        meta = _meta(spec, embedder, config, len(pairs), seconds)
-        (tmp / TUNED_META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        if folder.exists():  # an incomplete folder from an interrupted run
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return embedder.at(folder), TuningReport(folder, trained=True, pairs=len(pairs), seconds=seconds)
+    key = tuning_key(embedder.model_id, config, pairs)
+
+    def train(folder: Path) -> dict[str, Any]:
+        tunable.finetune(pairs, config, folder)
+        return _meta(spec, tunable, config, len(pairs))
+
+    def announce() -> None:
+        if notify is not None:
+            notify(f"fine-tuning the embedder on {len(pairs)} pairs from {spec.path} (once per spec revision "
+                   f"and embedder; cached in {cache_dir / key})")
+
+    cached = cached_model(cache_dir, key, TUNED_META, train, announce)
+    return embedder.at(cached.folder), TuningReport(cached.folder, trained=cached.trained, pairs=len(pairs),
+                                                     seconds=cached.seconds)

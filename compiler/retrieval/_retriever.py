@@ -1,13 +1,15 @@
 """`Retriever`: rank a spec's categories for prompts, in batches.
 
 All queries of a call are embedded in one batched `encode`; dense scores come from one faiss search over
-every unit, lexical scores from BM25; both are weighted, pooled per category and fused (`_fusion`).
+every unit, lexical scores from BM25; both are weighted, pooled per category and fused (`_fusion`). A
+retriever made with `reranked` then rescores each prompt's best categories with a cross-encoder (`_rerank`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +21,9 @@ from compiler.retrieval._embedder import Embedder, SentenceTransformerEmbedder
 from compiler.retrieval._fusion import NEG, Matrix, UnitScores, best_similarity, category_scores
 from compiler.retrieval._index import BuildReport, UnitIndex, open_index
 from spec_lang.model import Spec
+
+if TYPE_CHECKING:
+    from compiler.retrieval._rerank import RerankConfig, Reranker, Reranking
 
 CHUNK = 512
 """Queries are scored this many at a time (bounds memory at CHUNK x units floats)."""
@@ -54,12 +59,14 @@ class Retriever:
     """Ranks the categories of one spec for prompts. Build with `Retriever.from_spec`."""
 
     def __init__(self, index: UnitIndex, embedder: Embedder, categories: Sequence[str],
-                 config: RetrievalConfig | None = None, report: BuildReport | None = None) -> None:
+                 config: RetrievalConfig | None = None, report: BuildReport | None = None,
+                 reranking: Reranking | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.categories = tuple(categories)
         self.report = report
+        self.reranking = reranking
         position = {c: i for i, c in enumerate(self.categories)}
         units = index.meta.units
         self.unit_category = np.array([position[u.category] for u in units], dtype=np.int64)
@@ -80,6 +87,14 @@ class Retriever:
         index, report = open_index(spec, embedder, index_dir, max_words=config.max_words, rebuild=rebuild,
                                    notify=notify)
         return cls(index, embedder, [c.id for c in spec.categories], config, report)
+
+    def reranked(self, reranker: Reranker, config: RerankConfig) -> Retriever:
+        """The same retriever, with `reranker` rescoring each prompt's best categories in `retrieve`."""
+        from compiler.retrieval._rerank import Passages, Reranking
+
+        passages = Passages(self.index.meta.units, len(self.categories), self.unit_category, config.passage_units)
+        return Retriever(self.index, self.embedder, self.categories, self.config, self.report,
+                         Reranking(reranker, config, passages))
 
     def kind_weights(self, config: RetrievalConfig | None = None) -> NDArray[np.float32]:
         weights = (config or self.config).kind_weights
@@ -113,9 +128,12 @@ class Retriever:
 
     def retrieve(self, texts: Sequence[str], top_k: int = 5,
                  hide: Sequence[Collection[str]] | None = None) -> list[RetrievalResult]:
-        """The `top_k` categories of each text, best first, with the uncategorised flag."""
+        """The `top_k` categories of each text, best first (reranked when the retriever has a reranker), with
+        the uncategorised flag (from the first stage's best similarity, reranked or not)."""
         units = self.unit_scores(texts, hide)
         scores = self.score(units)
+        if self.reranking is not None:
+            scores = self.reranking.apply(scores, texts, units)
         weights = self.kind_weights()
         visible = UnitScores(dense=np.where(weights[None, :] > 0, units.dense, NEG).astype(np.float32),
                              lexical=units.lexical, hidden=units.hidden)

@@ -108,11 +108,17 @@ def report(method: str, scores: NDArray[np.float32], truth: Sequence[str], categ
 
 def evaluate(retriever: Retriever, labeled: Sequence[LabeledPrompt],
              methods: Mapping[str, RetrievalConfig] | None = None) -> list[EvalReport]:
-    """Evaluate several methods on one labelled set, embedding the prompts once."""
+    """Evaluate several methods on one labelled set, embedding the prompts once; a retriever with a reranker
+    adds the method `reranked` (its own configuration, reranked), last."""
     methods = methods or {"fused": retriever.config}
-    units = retriever.unit_scores([p.prompt for p in labeled], [p.hide for p in labeled])
+    texts = [p.prompt for p in labeled]
+    units = retriever.unit_scores(texts, [p.hide for p in labeled])
     truth = [p.category for p in labeled]
-    return [report(name, retriever.score(units, cfg), truth, retriever.categories) for name, cfg in methods.items()]
+    reports = [report(name, retriever.score(units, cfg), truth, retriever.categories) for name, cfg in methods.items()]
+    if retriever.reranking is not None:
+        reranked = retriever.reranking.apply(retriever.score(units), texts, units)
+        reports.append(report("reranked", reranked, truth, retriever.categories))
+    return reports
 
 
 def standard_methods(config: RetrievalConfig) -> dict[str, RetrievalConfig]:
@@ -128,6 +134,16 @@ def standard_methods(config: RetrievalConfig) -> dict[str, RetrievalConfig]:
                                                 "lexical_weight": 1.0, "rrf_k": 60.0}),
         "default": config,
     }
+
+
+def wilson(share: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of a proportion `share` observed on `n` trials."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = share + z * z / (2 * n)
+    spread = z * float(np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
 
 
 def calibrate_threshold(in_scope: Sequence[float], out_of_scope: Sequence[float] | None = None,

@@ -1,7 +1,7 @@
 """Benchmark: does the loop make the model follow the policy better? (a plain script, not pytest)
 
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
-                                                         [--sft-steps 14] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
+                                                         [--sft-steps 30] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
     .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30 [--lr 1e-4] [--out build/demo]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
@@ -167,7 +167,7 @@ def main() -> int:
     parser.add_argument("--train", type=int, default=24, help="SpecBench unsafe train prompts (twice as many safe)")
     parser.add_argument("--eval", type=int, default=20, help="SpecBench eval prompts per label")
     parser.add_argument("--xstest", type=int, default=100, help="XSTest prompts (half safe, half unsafe)")
-    parser.add_argument("--sft-steps", type=int, default=14)
+    parser.add_argument("--sft-steps", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--rl-steps", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96, help="answer token limit at evaluation")

@@ -34,6 +34,11 @@ TuneOpt = Annotated[bool, typer.Option("--tune/--no-tune", help="Fine-tune the e
                                        "first (cached in $DELIB_CACHE/tuned per spec content and embedder; the "
                                        "first run takes minutes on CPU).")]
 TUNE_DEFAULT = False
+RerankOpt = Annotated[bool, typer.Option("--rerank/--no-rerank", help="Rescore the best categories with a "
+                                         "cross-encoder trained on the spec's own texts (cached in $DELIB_CACHE/"
+                                         "tuned per spec content and embedder; the first run takes minutes on "
+                                         "CPU).")]
+RERANK_DEFAULT = False
 
 
 def _spec(ref: str) -> Spec:
@@ -45,18 +50,23 @@ def _spec(ref: str) -> Spec:
 
 
 def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: float | None = None,
-               rebuild: bool = False, tune: bool = TUNE_DEFAULT, holdout: tuple[str, ...] = ()) -> Retriever:
-    """A retriever over SPEC; with `tune`, over the embedder fine-tuned on SPEC (`holdout`: example halves
-    left out of its training, for honest evaluation on them; such an index gets its own default folder)."""
+               rebuild: bool = False, tune: bool = TUNE_DEFAULT, holdout: tuple[str, ...] = (),
+               rerank: bool = RERANK_DEFAULT) -> Retriever:
+    """A retriever over SPEC; with `tune`, over the embedder fine-tuned on SPEC; with `rerank`, reranked by a
+    cross-encoder trained on SPEC (`holdout`: example halves left out of both trainings, for honest evaluation
+    on them; a tuned index with a holdout gets its own default folder)."""
     from compiler.retrieval import (
         DEFAULT_THRESHOLD,
         TUNED_THRESHOLD,
+        CrossEncoderBase,
+        RerankConfig,
         RetrievalConfig,
         Retriever,
         SentenceTransformerEmbedder,
         TuneConfig,
         default_index_dir,
         default_tuned_dir,
+        trained_reranker,
         tuned_embedder,
     )
 
@@ -69,10 +79,16 @@ def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: 
         chosen, _ = tuned_embedder(spec, chosen, tuning, default_tuned_dir(os.environ), notify)
     cut = threshold if threshold is not None else TUNED_THRESHOLD if tune else DEFAULT_THRESHOLD
     folder = index or default_index_dir(spec, os.environ)
-    if index is None and holdout:
+    if index is None and holdout and tune:
         folder = folder.with_name(f"{folder.name}-holdout-{'-'.join(holdout)}")
-    return Retriever.from_spec(spec, chosen, RetrievalConfig(threshold=cut), index_dir=folder, rebuild=rebuild,
-                               notify=notify)
+    retriever = Retriever.from_spec(spec, chosen, RetrievalConfig(threshold=cut), index_dir=folder,
+                                    rebuild=rebuild, notify=notify)
+    if not rerank:
+        return retriever
+    settings = RerankConfig.model_validate({"holdout": holdout})
+    reranker, _ = trained_reranker(spec, retriever, settings, default_tuned_dir(os.environ),
+                                   CrossEncoderBase(embedder), notify)
+    return retriever.reranked(reranker, settings)
 
 
 @app.command("index")
@@ -82,17 +98,19 @@ def index_cmd(
     embedder: EmbedderOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when the index is current.")] = False,
     tune: TuneOpt = TUNE_DEFAULT,
+    rerank: RerankOpt = RERANK_DEFAULT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for "
                                           "scripts).")] = False,
 ) -> None:
-    """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded)."""
-    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild, tune=tune)
+    """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded);
+    with --rerank, also train the reranker now rather than on the first `retrieve --rerank`."""
+    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild, tune=tune, rerank=rerank)
     report = retriever.report
     assert report is not None
     if as_json:
         out.print(json.dumps({"index": str(report.folder), "categories": len(retriever.categories),
-                              "units": report.total, "embedded": report.embedded, "built": report.built},
-                             indent=2), markup=False)
+                              "units": report.total, "embedded": report.embedded, "built": report.built,
+                              "reranker": retriever.reranking is not None}, indent=2), markup=False)
         return
     state = f"built ({report.embedded} of {report.total} units embedded)" if report.built else "up to date"
     out.print(f"{report.folder}: {len(retriever.categories)} categories, {report.total} units, {state}",
@@ -126,6 +144,7 @@ def retrieve(
     index: IndexOpt = None,
     embedder: EmbedderOpt = None,
     tune: TuneOpt = TUNE_DEFAULT,
+    rerank: RerankOpt = RERANK_DEFAULT,
 ) -> None:
     """Rank the categories of SPEC that govern a prompt (or every prompt of --queries), with scores."""
     from compiler.retrieval import read_prompts
@@ -133,7 +152,7 @@ def retrieve(
     if (text is None) == (queries is None):
         fail("give either a prompt TEXT or --queries FILE (not both)")
     prompts = read_prompts(queries) if queries is not None else [str(text)]
-    retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune)
+    retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune, rerank=rerank)
     results = retriever.retrieve(prompts, top_k=top_k)
     _render(results, as_json)
 
@@ -150,20 +169,23 @@ def eval_retrieval(
     index: IndexOpt = None,
     embedder: EmbedderOpt = None,
     tune: TuneOpt = TUNE_DEFAULT,
+    rerank: RerankOpt = RERANK_DEFAULT,
 ) -> None:
-    """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default), per category, and the
-    most confused category pairs."""
+    """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default, and with --rerank reranked),
+    with 95% Wilson intervals, per category, and the most confused category pairs."""
     from compiler.retrieval import read_labeled
     from compiler.retrieval.evaluate import evaluate, spec_examples, standard_methods
 
     if (labeled is None) == (not examples):
         fail("give either --labeled FILE or --examples (not both)")
-    if examples and tune and split is not SplitChoice.report:
-        fail("with --tune, --examples evaluates the held-out half only (the tuned embedder trains on the other): "
-             "add --split report, or pass --no-tune")
+    trained = [flag for flag, on in (("--tune", tune), ("--rerank", rerank)) if on]
+    if examples and trained and split is not SplitChoice.report:
+        fail(f"with {' and '.join(trained)}, --examples evaluates the held-out half only (the models train on "
+             f"the other): add --split report, or pass {' '.join(f'--no-{f[2:]}' for f in trained)}")
     the_spec = _spec(spec)
     rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
-    retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and tune else ())
+    retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and trained else (),
+                           rerank=rerank)
     try:
         reports = evaluate(retriever, rows, standard_methods(retriever.config))
     except ValueError as exc:
@@ -176,12 +198,18 @@ def eval_retrieval(
 
 
 def _print_reports(reports: Sequence[EvalReport]) -> None:
-    table = Table(title=f"{reports[0].overall.n} labelled prompts")
+    from compiler.retrieval.evaluate import wilson
+
+    def share(value: float, n: int) -> str:
+        low, high = wilson(value, n)
+        return f"{value:.3f} [{low:.2f}, {high:.2f}]"
+
+    table = Table(title=f"{reports[0].overall.n} labelled prompts (95% Wilson intervals)")
     for column in ("method", "top-1", "top-3", "top-5", "MRR"):
         table.add_column(column)
     for r in reports:
         o = r.overall
-        table.add_row(r.method, f"{o.top1:.3f}", f"{o.top3:.3f}", f"{o.top5:.3f}", f"{o.mrr:.3f}")
+        table.add_row(r.method, share(o.top1, o.n), f"{o.top3:.3f}", share(o.top5, o.n), f"{o.mrr:.3f}")
     out.print(table)
     chosen = reports[-1]
     per = Table(title=f"per category ({chosen.method})")

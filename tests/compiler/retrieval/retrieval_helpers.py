@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from compiler.retrieval import TrainingPair, TuneConfig, default_model_path
+from compiler.retrieval import RerankConfig, RerankList, TrainingPair, TuneConfig, default_model_path
 from compiler.retrieval._bm25 import tokenize
 from spec_lang import Spec, has_errors, load
 
@@ -87,3 +87,45 @@ def tiny_sentence_transformer(folder: Path) -> Path:
     BertModel(config).save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
     return folder
+
+
+class OverlapReranker:
+    """A fake reranker: the share of the query's word stems found in the passage. Counts what it scores."""
+
+    def __init__(self, model_id: str = "fake:overlap") -> None:
+        self._model_id = model_id
+        self.pairs: list[tuple[str, str]] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> NDArray[np.float32]:
+        self.pairs.extend(pairs)
+        out = []
+        for query, passage in pairs:
+            words, found = set(tokenize(query)), set(tokenize(passage))
+            out.append(len(words & found) / max(1, len(words)))
+        return np.array(out, dtype=np.float32)
+
+
+class FakeRerankerBase:
+    """A fake base a reranker is "trained" from: training writes the lists to the folder, and the trained
+    reranker is an `OverlapReranker` whose id names the folder. Counts the trainings."""
+
+    trainings = 0
+
+    def __init__(self, path: object = None) -> None:
+        self.path = path
+
+    @property
+    def model_id(self) -> str:
+        return "fake:base"
+
+    def train(self, lists: Sequence[RerankList], config: RerankConfig, folder: Path) -> None:
+        FakeRerankerBase.trainings += 1
+        (folder / "lists.json").write_text(json.dumps([x.model_dump() for x in lists]), encoding="utf-8")
+
+    def at(self, folder: Path) -> OverlapReranker:
+        assert (folder / "lists.json").is_file()
+        return OverlapReranker(model_id=f"fake:{folder.name}")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import compiler.retrieval
 from compiler.retrieval.evaluate import spec_examples
-from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder, TunableFake, tiny_spec
+from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder, FakeRerankerBase, TunableFake, tiny_spec
 from trainer.cli import app, main
 
 runner = CliRunner()
@@ -159,3 +159,49 @@ def test_eval_retrieval_examples_with_tune_holds_out_the_report_half(tmp_path: P
     trained = {anchor for anchor, _ in json.loads((tuned / "pairs.json").read_text())}
     assert not trained & {row.prompt for row in spec_examples(tiny_spec(), "report")}
     assert (tmp_path / "cache" / "index" / "tiny_policy-tiny-holdout-report" / "meta.json").is_file()
+
+
+@pytest.fixture
+def fake_reranker_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiler.retrieval, "CrossEncoderBase", FakeRerankerBase)
+
+
+@pytest.mark.usefixtures("fake_reranker_base")
+def test_retrieve_with_rerank_trains_once_then_reuses(tmp_path: Path) -> None:
+    before = FakeRerankerBase.trainings
+    first = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--rerank", "--json"])
+    assert first.exit_code == 0, first.output
+    assert "training the reranker" in first.stderr and FakeRerankerBase.trainings == before + 1
+    data = json.loads(first.stdout)
+    assert data["categories"][0]["id"] == "locks" and data["uncategorised"] is False
+    [folder] = (tmp_path / "cache" / "tuned").iterdir()
+    assert folder.name.startswith("rerank-") and (folder / "reranking.json").is_file()
+    again = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--rerank", "--json"])
+    assert again.exit_code == 0 and FakeRerankerBase.trainings == before + 1 and "training" not in again.stderr
+    assert json.loads(again.stdout) == data
+
+
+@pytest.mark.usefixtures("fake_reranker_base")
+def test_index_with_rerank_trains_the_reranker_up_front(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["index", str(TINY), "-o", str(tmp_path / "idx"), "--rerank", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reranker"] is True
+    assert [p.name[:7] for p in (tmp_path / "cache" / "tuned").iterdir()] == ["rerank-"]
+
+
+@pytest.mark.usefixtures("fake_reranker_base")
+def test_eval_retrieval_examples_with_rerank_holds_out_the_report_half(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["eval-retrieval", str(TINY), "--examples", "--rerank"], monkeypatch, capsys)
+    assert code == 2 and "--split report" in err and "--no-rerank" in err
+    result = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--rerank", "--split", "report",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["method"] for r in json.loads(result.stdout)["reports"]][-1] == "reranked"
+    [folder] = (tmp_path / "cache" / "tuned").iterdir()
+    lists = json.loads((folder / "lists.json").read_text())
+    seen = {x["query"] for x in lists} | {line for x in lists for p in x["passages"] for line in p.splitlines()}
+    assert not seen & {row.prompt for row in spec_examples(tiny_spec(), "report")}
+    table = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--rerank", "--split", "report"])
+    assert table.exit_code == 0 and "reranked" in table.stdout and "Wilson" in table.stdout

@@ -7,7 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compiler.retrieval import EmbedderError, Retriever, SentenceTransformerEmbedder, default_model_path
+from compiler.retrieval import (
+    CrossEncoderBase,
+    EmbedderError,
+    RerankConfig,
+    Retriever,
+    SentenceTransformerEmbedder,
+    default_model_path,
+    trained_reranker,
+)
 from tests.compiler.retrieval.retrieval_helpers import tiny_spec
 
 
@@ -35,3 +43,17 @@ def test_minilm_retrieves_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert not any(r.uncategorised for r in results)
     reopened = Retriever.from_spec(tiny_spec(), embedder, index_dir=tmp_path / "idx")
     assert reopened.report is not None and not reopened.report.built
+
+
+@pytest.mark.slow
+def test_minilm_cross_encoder_reranker_trains_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reranker starts from the same MiniLM folder, as a cross-encoder with a new head, offline."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    base = CrossEncoderBase()
+    assert base.path == default_model_path()
+    retriever = Retriever.from_spec(tiny_spec(), SentenceTransformerEmbedder(), index_dir=tmp_path / "idx")
+    config = RerankConfig(max_length=64, negatives=1, batch_size=4)
+    reranker, report = trained_reranker(tiny_spec(), retriever, config, tmp_path / "tuned", base)
+    assert report.trained and report.lists > 0
+    results = retriever.reranked(reranker, config).retrieve(["my chip pan is on fire"], top_k=3)
+    assert len(results[0].categories) == 3 and not results[0].uncategorised
