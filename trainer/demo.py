@@ -70,6 +70,7 @@ paths = ["{policy}"]
 
 [build]
 out = "out"
+continue_training = false  # SFT starts from the base model, as the dev curve's runs did (and a fresh clone does)
 
 [generate]
 prompts = "train.jsonl"
