@@ -14,6 +14,7 @@ import pytest
 from spec_lang import Spec, parse
 from spec_lang.diff import diff_specs, impact, summary_counts, summary_line
 from spec_lang.versions import stale_categories
+from tests.spec_lang.diff_helpers import edit
 
 BASE_PATH = Path(__file__).parent / "fixtures" / "diff" / "base.md"
 BASE = BASE_PATH.read_text(encoding="utf-8")
@@ -79,13 +80,6 @@ I can't share a private person's phone number.
 
 """
 ALL = ("weapons", "privacy")  # every category, in document order
-
-
-def edit(text: str, *pairs: tuple[str, str]) -> str:
-    for old, new in pairs:
-        assert text.count(old) == 1, f"edit anchor must occur once: {old[:60]!r}"
-        text = text.replace(old, new)
-    return text
 
 
 def spec(text: str, name: str) -> Spec:

@@ -13,17 +13,11 @@ from typer.testing import CliRunner
 from spec_lang import Spec, parse
 from spec_lang.diff import diff_specs, render_json, render_markdown, render_text, summary_line
 from spec_lang.report_html import render_html
+from tests.spec_lang.diff_helpers import edit
 from trainer.cli import app
 
 BASE = (Path(__file__).parent / "fixtures" / "diff" / "base.md").read_text(encoding="utf-8")
 PRIVACY = BASE[BASE.index("## Privacy {#privacy"):BASE.index("## Legacy notes")]
-
-
-def edit(text: str, *pairs: tuple[str, str]) -> str:
-    for old, new in pairs:
-        assert text.count(old) == 1, f"edit anchor must occur once: {old[:60]!r}"
-        text = text.replace(old, new)
-    return text
 
 
 def spec(text: str, name: str) -> Spec:
