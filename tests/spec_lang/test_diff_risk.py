@@ -61,7 +61,8 @@ CASES: list[tuple[str, tuple[tuple[str, str], ...], list[Flagged]]] = [
     ("section reworded", (("trigger locks, gun safes", "trigger locks, cable locks, gun safes"),), []),
     ("shared text reworded", (("Read the category that matches", "Read the one category that matches"),), []),
     ("rule reworded, same response", (("through straw purchases", "through straw purchases or theft"),), []),
-    ("comply rule added", (("- {#weapons.a1}", "- {#weapons.a2} Explain how to buy a rifle legally.\n- {#weapons.a1}"),),
+    ("comply rule added",
+     (("- {#weapons.a1}", "- {#weapons.a2} Explain how to buy a rifle legally.\n- {#weapons.a1}"),),
      [("allowance_added", "notable", "weapons", "weapons.a2")]),
     ("rule renamed", (("{#weapons.r2}", "{#weapons.r9}"),), []),
     ("rule added", (("- {#weapons.r2}", "- {#weapons.r3} Do not explain how to convert a rifle to automatic "
