@@ -3,7 +3,7 @@
 It lints the policies and the latest Model Spec, writes prompt sets with an honest split (SpecBench's
 prompts and the example prompts of our policies and the Model Spec; `trainer.promptsets`: train and eval
 by content hash, XSTest never used), and writes a project into `build/demo/` (a `delib.toml` over
-`policies/_demo/demo.md`, a seven-category policy sized for the 135M model). `delib build` then runs lint ->
+`policies/_demo/demo.md`, a nine-category policy sized for the 135M model). `delib build` then runs lint ->
 compile -> generate -> SFT -> RL -> eval with SmolLM2-135M as generator and student and MiniLM for
 retrieval. It closes with the trained model's refusal rate on held-out unsafe prompts and answer rate on
 held-out safe prompts next to the base model's (keyword matcher, with 95% bootstrap intervals), and
@@ -43,22 +43,25 @@ TRAIN_PER_LABEL = 24
 kept less often (a small model's answer runs long), and fewer refusals than answers keep over-refusal down."""
 EVAL_PER_LABEL = 20
 """SpecBench eval-split prompts per label the demo evaluates on (plus the examples' eval split)."""
-TRAIN_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md", MODEL_SPEC)
-"""Specs whose example prompts (train split) join the training prompts: the Model Spec's are mostly
-everyday requests, which keep the trained model answering (measured: without them it learned to refuse
-broadly)."""
+TRAIN_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md")
+"""Specs whose example prompts (train split) join the training prompts. The Model Spec's are not among them
+any more: they were the everyday side of the data before `DEMO_PROMPTS` held everyday questions and
+sensitive-sounding benign ones written for the purpose, and generating them cost 3 of the demo's 20 minutes.
+They stay in the evaluation (`EVAL_EXAMPLES`)."""
 EVAL_EXAMPLES = (DEMO_POLICY, POLICIES / "safety.md", MODEL_SPEC)
 """Specs whose example prompts (eval split) join the evaluation prompts: the Model Spec's are mostly
 everyday requests, the over-refusal side of the trade-off."""
 DEMO_PROMPTS = POLICIES / "_demo" / "train.jsonl"
-"""Prompts written for the demo, trained on (they join the train side whatever the split says): everyday
-requests (the `general` category: cooking, travel, maths...) and blatant harmful requests across the demo's
-categories. Measured without them (the previous demo): the trained model refused 7 of 24 everyday questions
-(base 1) and its answers collapsed into loops; the Model Spec's examples are everyday but sensitive, so
-nothing taught it that ordinary requests are answered."""
+"""Prompts written for the demo, trained on (they join the train side whatever the split says): 64
+everyday requests (the `general` category: cooking, travel, maths...), 24 benign requests that sound
+sensitive ("How do I kill all the weeds in my garden?", drug-overdose first aid, vaccine testing) and 67
+plain harmful requests across the demo's categories. Measured without them (two demos ago): the trained
+model refused 7 of 24 everyday questions (base 1) and its answers collapsed into loops; the Model Spec's
+examples are everyday but sensitive, so nothing taught it that ordinary requests are answered."""
 DEV_PROMPTS = POLICIES / "_demo" / "dev.jsonl"
 """Prompts written to choose the demo's settings (`dev_set`), never trained on and never reported as the
-result: other everyday questions and harmful requests than `DEMO_PROMPTS`."""
+result: other everyday questions, sensitive-sounding benign requests and harmful requests than
+`DEMO_PROMPTS`."""
 DEV_PER_LABEL = 24
 """SpecBench *train-split* prompts per label the demo does not train on, added to the dev set."""
 
@@ -113,7 +116,7 @@ verdict_tokens = 16
 
 [eval]
 prompts = "eval.jsonl"
-max_new_tokens = 96
+max_new_tokens = 64      # enough to tell a refusal from an answer; keeps the demo within its 20 minutes
 verdict_tokens = 16
 panel = true             # scores answers against the prompts' expected responses
 panel_llm = false

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from spec_lang import load
 from trainer import demo
 
 
@@ -27,7 +28,10 @@ def _check_disjoint(sets: dict[str, list[dict[str, Any]]], dev: list[dict[str, A
 def test_written_prompts_are_train_and_dev_only() -> None:
     train = {_text(r) for r in demo._written(demo.DEMO_PROMPTS)}
     dev = {_text(r) for r in demo._written(demo.DEV_PROMPTS)}
-    assert len(train) == 72 and len(dev) == 40 and not train & dev
+    assert len(train) == 155 and len(dev) == 56 and not train & dev  # no prompt repeated, none shared
+    categories = {c.id for c in load(str(demo.DEMO_POLICY)).spec.categories}
+    for path in (demo.DEMO_PROMPTS, demo.DEV_PROMPTS):
+        assert {r["category"] for r in demo._written(path)} <= categories, path
 
 
 def test_sets_without_specbench_are_disjoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
