@@ -10,6 +10,7 @@ them when built. `trainer.backends.fake.FakeBackend` is the scripted stand-in fo
 """
 
 from compiler.embedded import embedded_name
+from spec_lang.cache import cache_dir as default_cache_dir  # the cache root, re-exported for the CLI
 from spec_lang.model import Role
 from trainer.backends._address import (
     ADDRESS_FORMS,
@@ -23,7 +24,6 @@ from trainer.backends._address import (
 )
 from trainer.backends._chat_template import injected_system_prompt, render_chat
 from trainer.backends._embedded import (
-    default_cache_dir,
     embedded_model_dir,
     embedded_tokenizer_dir,
     find_embedded_gguf,
