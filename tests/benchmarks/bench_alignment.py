@@ -16,7 +16,7 @@ never used to choose a setting). Every answer is scored by the keyword refusal m
 baseline) and by the project's judge as the demo ships it (the panel: substance, the detector against the
 expected response). It prints, per set and per category, each model's refused-unsafe and answered-safe rates
 with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
-Results go to OUT/alignment.json. Budget: about 35 minutes on the 2-core machine with the defaults
+Results go to OUT/alignment.json, every answer to OUT/answers/. Budget: about 40 minutes on the 2-core machine with the defaults
 (at most 60). `--out build/demo` after `make demo` reuses its build: only the ablation and the evaluations run.
 
 `--dev-curve STEPS`: how the demo's SFT settings are chosen, never on the eval split or XSTest. It builds
@@ -69,7 +69,7 @@ def _train(out: Path, args: argparse.Namespace) -> dict[str, str]:
     build(project, echo=lambda line: print(f"  {line}", flush=True))
     print(f"  build: {time.perf_counter() - started:.0f}s", flush=True)
     state = json.loads((out / "out" / "build.json").read_text())["stages"]
-    sft_run, rl_run = state["sft"]["outputs"]["run"], state["rl"]["outputs"]["run"]
+    sft_run, rl_run = (out / state[stage]["outputs"]["run"] for stage in ("sft", "rl"))  # relative to the project
     ablation = out / "out" / "runs" / "sft-answer-only"
     started = time.perf_counter()
     train_sft(out / "out" / "data", ablation, project.sft.model_copy(update={"answer_only": True}))
