@@ -15,8 +15,9 @@ from trainer.judging import Grade, JudgeRequest
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`, called after every chunk."""
 
-CHUNK = 8
-"""Requests per backend call: small enough for steady progress, large enough to batch on a GPU."""
+CHUNK = 16
+"""Requests per backend call: small enough for steady progress, and the local backends' batch size
+(`trainer.backends.DEFAULT_BATCH_SIZE`), so that each call fills one batch (8 left half of it idle)."""
 
 
 class Grader(Protocol):
