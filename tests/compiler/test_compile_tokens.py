@@ -72,6 +72,7 @@ def test_embedded_tokenizer_is_cached(tmp_path: Path) -> None:
     assert first is not None
     assert first.count("Hello world") == 2
     assert (first.folder / "tokenizer.json").is_file()
+    assert first.folder == tmp_path / "tokenizers" / first.info.name  # the folder the trainer reads too
     start = time.perf_counter()
     second = tokens.embedded_counter(tmp_path)
     assert second is not None and second.count("Hello world") == 2

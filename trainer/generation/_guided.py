@@ -8,7 +8,8 @@
                    choice is not one of them (the candidate is then *rationalised*)
     3. answer      prefilled with everything so far, `<answer>` and the guide's opener for the decision;
                    sampling stops at `</answer>` (or, with `short_answers`, at the first blank line; an
-                   answer the token limit cuts off then ends at its last full sentence)
+                   answer the token limit cuts off then ends at its last full sentence, and one that
+                   loops ends before the first line or sentence it says a second time)
 
 The tags are the reasoning format's (`compiler.reasoning`): `tags` or `think` (`<think>`, then the answer
 after `</think>`, which ends at the end of the turn). Not `harmony`: its channel markers are special tokens
@@ -49,6 +50,45 @@ def trim_to_sentence(answer: Generation) -> Generation:
     if not ends or ends[-1] < MIN_TRIMMED or "```" in answer.text[:ends[-1]]:
         return answer
     return answer.model_copy(update={"text": answer.text[:ends[-1]], "finish_reason": "stop"})
+
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|$)", re.MULTILINE)
+MIN_REPEAT = 12
+"""Characters a line or sentence needs before saying it again counts as a loop ("Yes." may recur)."""
+
+
+def _key(unit: str) -> str:
+    return " ".join(_LIST_MARK.sub("", unit).lower().split()).strip(" .!?")
+
+
+def _first_repeat(text: str, units: list[tuple[int, str]]) -> int | None:
+    seen: set[str] = set()
+    for start, unit in units:
+        key = _key(unit)
+        if len(key) >= MIN_REPEAT and key in seen:
+            return start
+        seen.add(key)
+    return None
+
+
+def trim_repetition(answer: Generation) -> Generation:
+    """An answer that loops (small models' commonest failure: "1. Practice. 2. Practice. 3. ..."), ended
+    before the first line, or else sentence, it says a second time (`short_answers`). Code is left alone
+    (lines like `}` repeat legitimately), and so is an answer whose first unit already repeats."""
+    text = answer.text
+    if "```" in text:
+        return answer
+    lines, offset = [], 0
+    for line in text.split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    cut = _first_repeat(text, lines)
+    if cut is None:
+        cut = _first_repeat(text, [(m.start(), m.group()) for m in _SENTENCE.finditer(text) if m.group().strip()])
+    if cut is None or not text[:cut].strip():
+        return answer
+    return answer.model_copy(update={"text": text[:cut].rstrip(), "finish_reason": "stop"})
 
 
 @dataclass(frozen=True)
@@ -135,7 +175,7 @@ def guided_generate(backend: ChatBackend, conversations: Sequence[Conversation],
                                params.model_copy(update={"max_new_tokens": left, "stop": (*ends, "\n\n")
                                                          if short_answers else ends}))
     if short_answers:
-        answers = [trim_to_sentence(a) for a in answers]
+        answers = [trim_repetition(trim_to_sentence(a)) for a in answers]
     out = []
     for one, two, reasoning, (decision, own, forced), opener in zip(first, answers, reasonings, decided, openers,
                                                                      strict=True):

