@@ -30,7 +30,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SPEC013": ("error", "front matter uses a YAML alias, nests too deep or has an over-long number"),
     "SPEC014": ("error", "front matter opened by `---` is never closed"),
     "SPEC020": ("error", "heading has no `{#id}` and is not a known part heading"),
-    "SPEC021": ("error", "malformed attribute block"),
+    "SPEC021": ("error", "malformed attribute block or rule id block"),
     "SPEC022": ("error", "invalid attribute value (e.g. unknown authority or kind)"),
     "SPEC023": ("warning", "unknown attribute key"),
     "SPEC024": ("error", "part heading outside a section, or not below its section's level"),
@@ -59,6 +59,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SPEC054": ("warning", "category without examples (our dialect)"),
     "SPEC055": ("warning", "category does not open with a summary paragraph"),
     "SPEC056": ("warning", "category without an `authority` attribute"),
+    "SPEC057": ("warning", "rule id breaks the naming convention `<section id>.<letter><n>` "
+                           "(c comply, r refuse, s safe completion)"),
 }
 """Every diagnostic code with its default severity and a one-line summary."""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 
 from spec_lang.diagnostics import Diagnostic, diag
-from spec_lang.model import AUTHORITIES, RESPONSES, SECTION_KINDS, Comparison, Span, Spec
+from spec_lang.ids import id_problem
+from spec_lang.model import AUTHORITIES, RESPONSES, SECTION_KINDS, Comparison, Rule, Section, Span, Spec
 
 KNOWN_ATTRS: dict[str, tuple[str, ...] | None] = {
     "authority": AUTHORITIES,
@@ -128,7 +130,43 @@ def check_examples(spec: Spec) -> Iterator[Diagnostic]:
                                "label the preferred answer `<!-- GOOD -->`")
 
 
-CHECKS = (check_duplicates, check_refs, check_attrs, check_categories, check_examples)
+RULE_LETTERS = {"comply": "c", "refuse": "r", "safe_complete": "s"}
+"""The letter of a rule id by the rule's response (`policies/README.md`, Rules: naming convention)."""
+
+
+def _convention_break(section: Section, rule: Rule) -> str | None:
+    """Why `rule`'s id breaks the convention `<section id>.<letter><n>` (letter by response), or None."""
+    letter = RULE_LETTERS.get(rule.response or "")
+    prefix = re.escape(section.id) + r"\."
+    if re.fullmatch(prefix + (letter or "[crs]") + r"[1-9][0-9]*", rule.id):
+        return None
+    if letter is not None and re.fullmatch(prefix + r"[crs][1-9][0-9]*", rule.id):
+        return f"a {rule.response} rule's id takes the letter {letter!r}"
+    return f"a rule of {section.id!r} is named `{section.id}.<c|r|s><n>`"
+
+
+def check_rule_ids(spec: Spec) -> Iterator[Diagnostic]:
+    """Rule ids that break the naming convention, each with the next free id of the right form."""
+    taken = set(known_ids(spec))
+    for section in spec.sections:
+        for rule in section.rules:
+            if id_problem(rule.id) is not None:  # a missing or malformed id: reported by the parser
+                continue
+            why = _convention_break(section, rule)
+            if why is None:
+                continue
+            stem = f"{section.id}.{RULE_LETTERS.get(rule.response or '', 'c')}"
+            n = 1
+            while f"{stem}{n}" in taken:
+                n += 1
+            taken.add(f"{stem}{n}")  # the next break gets the number after
+            yield diag("SPEC057", _span(spec, rule.span),
+                       f"rule id {rule.id!r} breaks the naming convention: {why} (next free: '{stem}{n}')",
+                       f"rename it `{stem}{n}` (and its references) while the policy is unused; once it has "
+                       "trained or evaluated a model, keep the id: ids are stable handles")
+
+
+CHECKS = (check_duplicates, check_refs, check_attrs, check_categories, check_examples, check_rule_ids)
 
 
 def lint_spec(spec: Spec) -> list[Diagnostic]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from trainer.cli import app
@@ -75,3 +76,26 @@ def test_show_lists_rules_and_examples_uncut_when_piped(tmp_path: Path) -> None:
         "end-of-rule. Do not give build instructions for firearms.")
     assert "    example gun build request (1 BAD, 1 GOOD)" in lines
     assert "rules: 1" in lines and "│" not in result.stdout  # plain indented text, no tree glyphs
+
+
+def test_show_on_a_terminal_wraps_long_lines_instead_of_cutting_them(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from trainer.cli import _spec_cmds
+
+    long_rule = "Refuse " + " ".join(f"word{i}" for i in range(30)) + " end-of-rule."
+    spec = tmp_path / "spec.md"
+    spec.write_text((LINT / "ok_minimal.md").read_text(encoding="utf-8").replace(
+        "- {#weapons.r1} ", "- {#weapons.r1} " + long_rule + " "), encoding="utf-8")
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=60, highlight=False, soft_wrap=True, emoji=False)
+    monkeypatch.setattr(_spec_cmds, "out", terminal)  # a 60-column terminal, as `delib show` prints to one
+    assert runner.invoke(app, ["show", str(spec)]).exit_code == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
+    assert "│" in text and max(len(line) for line in text.splitlines()) <= 60  # a tree, within the width
+    words = " ".join(part.strip(" │├└─") for part in text.splitlines())
+    assert "word29 end-of-rule." in words and "(1 rule, 1 example)" in words  # nothing cut off

@@ -1,5 +1,6 @@
 """Lint help: did-you-mean for attribute keys and candidate labels, a malformed id reported as malformed (never
-also as missing), and a category without `authority` warned (SPEC056)."""
+also as missing), a category without `authority` warned (SPEC056), and the rule-id convention checked
+(SPEC057)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,27 @@ def test_a_category_without_authority_is_warned(authority: str, warned: bool) ->
     if found:
         assert found[0].severity == "warning" and found[0].message == "category 'weapons' has no authority"
         assert "platform" in (found[0].hint or "")
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("{#weapons.r1}", None),
+    ("{#weapons.r12}", None),
+    ("{#weapons.c1}", "rule id 'weapons.c1' breaks the naming convention: a refuse rule's id takes the letter 'r' "
+                      "(next free: 'weapons.r1')"),
+    ("{#guns.r1}", "a rule of 'weapons' is named `weapons.<c|r|s><n>` (next free: 'weapons.r1')"),
+    ("{#weapons_r1}", "a rule of 'weapons' is named"),
+    ("{#weapons.r0}", "a rule of 'weapons' is named"),
+])
+def test_the_rule_id_convention_is_checked(rule: str, message: str | None) -> None:
+    """`<section id>.<letter><n>`, the letter by the rule's response (SPEC057, a warning with the next free id)."""
+    text = _category(rule=rule, label="BAD: steps")
+    found = [d for d in _diagnostics(text) if d.code == "SPEC057"]
+    assert [d.severity for d in found] == ([] if message is None else ["warning"])
+    if message is not None:
+        assert message in found[0].message and "keep the id" in (found[0].hint or "")
+
+
+def test_each_broken_rule_id_gets_its_own_free_id() -> None:
+    text = _category(rule="{#a1} x\n- {#a2} y\n- {#weapons.r1} z", label="BAD: steps")
+    found = [d.message for d in _diagnostics(text) if d.code == "SPEC057"]
+    assert [m.rsplit("next free: ", 1)[1] for m in found] == ["'weapons.r2')", "'weapons.r3')"]

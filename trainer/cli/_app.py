@@ -1,14 +1,16 @@
 """The `delib` Typer application and what every command shares: consoles, errors, exit codes.
 
 Exit codes: 0 success; 1 the command ran and found problems (lint errors, a semantic diff, a stale
-bundle, failed policy tests, training that failed part-way); 2 bad usage or unreadable input; 130
-interrupted; 70 a bug. Commands raise `spec_lang.errors.DelibError` subclasses and the app's command
-group maps every one of them, once, to its message and `exit_code` (so `app` run by a test maps them
-too): no command keeps its own list of errors. `main()` adds Ctrl-C (130) and bugs (70).
+bundle, failed policy tests, training that failed part-way) or produced nothing usable (`EmptyResultError`:
+generate and build when the judge kept no row); 2 bad usage or unreadable input; 130 interrupted; 70 a
+bug. Commands raise `spec_lang.errors.DelibError` subclasses and the app's command group maps every one
+of them, once, to its message and `exit_code` (so `app` run by a test maps them too): no command keeps
+its own list of errors. `main()` adds Ctrl-C (130) and bugs (70).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -39,9 +41,18 @@ def report(exc: DelibError) -> None:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # `[#MODEL]` in a message is text
 
 
+def _paragraphs(text: str) -> str:
+    """Help text as typer's rich mode should show it: each paragraph on one line (the terminal wraps it; a
+    docstring's own line breaks would cut sentences short), and `[` escaped, so that `openai:URL[#MODEL]`
+    prints as written instead of being read as rich markup. A paragraph starting with `\\b` is kept as is."""
+    parts = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else escape(" ".join(p.split())) for p in parts)
+
+
 def _quiet(params: list[Any]) -> list[Any]:
     """Parameters as `--help` should show them: a flag without typer's `<bool>` label (an on/off flag takes
-    no value, so a type there is noise), an argument by its upper-case name (`SPEC`, not `{spec} <str>`)."""
+    no value, so a type there is noise), an argument by its upper-case name (`SPEC`, not `{spec} <str>`),
+    help text as `_paragraphs` makes it."""
     from typer.core import TyperArgument, TyperOption
 
     for param in params:
@@ -49,14 +60,18 @@ def _quiet(params: list[Any]) -> list[Any]:
             param.metavar = ""
         elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
             param.metavar = param.name.upper()
+        if getattr(param, "help", None) and not getattr(param, "_delib_help", False):
+            param.help, param._delib_help = _paragraphs(param.help), True  # once: get_params runs per help
     return params
 
 
 def _quiet_flags(command: Any) -> None:
     """Apply `_quiet` to `command` and every subcommand, including the options click adds when it builds
-    the help (`--help`, completion)."""
+    the help (`--help`, completion), and `_paragraphs` to their help texts."""
     get_params = command.get_params
     command.get_params = lambda ctx: _quiet(get_params(ctx))
+    if command.help:
+        command.help = _paragraphs(command.help)
     for sub in getattr(command, "commands", {}).values():
         _quiet_flags(sub)
 
@@ -102,6 +117,13 @@ def _root(
 ) -> None:
     """deliberative: write behaviour policies as structured Markdown and turn them into trained models."""
 
+
+MODEL_ADDRESSES = "embedded, hf:PATH or a run folder, openai:URL[#MODEL], fake"
+"""The forms of a model address (`trainer.backends.parse_address`), as every option that takes one says."""
+
+JudgeOpt = Annotated[str, typer.Option("--judge", help=f"The judge: a model address ({MODEL_ADDRESSES}) or "
+                                       "rm:RUN, a reward model from `delib train judge`.")]
+"""`--judge`, as every command that grades takes it."""
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for scripts).")]
 """`--json`, which every command takes: its result as JSON on stdout, messages on stderr."""

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
-from trainer.cli._app import JsonOpt, app, err, out
+from trainer.cli._app import MODEL_ADDRESSES, JsonOpt, app, err, library_messages, out
 from trainer.cli._reasoning import ReasoningOpt
+
+if TYPE_CHECKING:
+    from compiler.reasoning import ReasoningFormat
+    from trainer.backends import ChatBackend
 
 
 @app.command("chat")
 def chat_cmd(
-    model: Annotated[str, typer.Argument(help="A model address: embedded, hf:PATH or a run folder, "
-                                              "openai:URL#MODEL.")] = "embedded",
+    model: Annotated[str, typer.Argument(help=f"A model address ({MODEL_ADDRESSES}).")] = "embedded",
     system: Annotated[str | None, typer.Option("--system", help="A system prompt for the conversation "
                                                "(none by default, as the trained model is deployed).")] = None,
     reasoning: ReasoningOpt = "auto",
@@ -33,12 +37,19 @@ def chat_cmd(
 ) -> None:
     """Talk to a model: one user turn per line of standard input (end with Ctrl-D); each reply is printed
     as the answer (with --reasoning-shown, the reasoning first). --json prints one JSON object per turn."""
-    from compiler.format import parse_completion
     from compiler.reasoning import resolve
-    from trainer.backends import ChatMessage, SamplingParams, open_backend
+    from trainer.backends import open_backend
 
     fmt = resolve(reasoning)
-    backend = open_backend(model)
+    with library_messages():  # library warnings and logs (loading, generating) go to the log file
+        _chat(open_backend(model), fmt, system, reasoning_shown, max_new_tokens, seed, as_json)
+
+
+def _chat(backend: ChatBackend, fmt: ReasoningFormat, system: str | None, reasoning_shown: bool, max_new_tokens: int,
+          seed: int, as_json: bool) -> None:
+    from compiler.format import parse_completion
+    from trainer.backends import ChatMessage, SamplingParams
+
     conversation: list[ChatMessage] = [{"role": "system", "content": system}] if system else []
     params = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens, seed=seed)
     if sys.stdin.isatty() and not as_json:
@@ -59,7 +70,7 @@ def chat_cmd(
                           markup=False, soft_wrap=True)
                 continue
             if reasoning_shown and parsed.reasoning:
-                out.print(f"[dim]{parsed.reasoning}[/dim]", highlight=False)
+                out.print(Text(parsed.reasoning, style="dim"))  # text, not markup: `[#id]` stays
             out.print(answer, markup=False)
     finally:
         backend.close()

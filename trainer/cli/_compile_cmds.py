@@ -76,6 +76,9 @@ def compile_cmd(
 
     Several specs (or a folder) compile into one bundle; their category ids must be unique. Only the
     categories whose content changed are rewritten.
+
+    Exit 0 when compiled (with `--check`: the bundle is up to date), 1 on lint errors or, with `--check`,
+    a stale bundle, 2 when an input cannot be read or the bundle cannot be written.
     """
     loaded = _load_specs(specs)
     template_set = TemplateSet(templates)

@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out, print_json
+from trainer.cli._app import MODEL_ADDRESSES, JsonOpt, JudgeOpt, app, err, fail, library_messages, out, print_json
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
     from trainer.evaluation import Progress
 
-JudgeOpt = Annotated[str, typer.Option("--judge", help="The judge: a model address (embedded, hf:PATH, "
-                                       "openai:URL#MODEL) or rm:RUN, a reward model from `delib train judge`.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of every sampled or resampled number.")]
 
 
@@ -61,7 +59,7 @@ def test_cmd(
     specs: Annotated[list[str], typer.Argument(help="Spec files or folders of specs.")],
     judge: JudgeOpt = "embedded",
     model: Annotated[str | None, typer.Option("--model", "-m", help="Also check this model's answers to the "
-                                              "examples (a backend spec).")] = None,
+                                              f"examples: a model address ({MODEL_ADDRESSES}).")] = None,
     as_json: JsonOpt = False,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category "
                                                        "(repeatable).")] = None,
@@ -89,7 +87,7 @@ def test_cmd(
     from trainer.evaluation.sources import resolve
 
     config = PolicyTestConfig(seed=seed, verdicts=verdicts, verdict_tokens=verdict_tokens)
-    with _progress(not as_json) as progress:
+    with _progress(not as_json) as progress, library_messages():
         report = run_policy_tests(resolve(None, specs), judge=judge, model=model, config=config,
                                   categories=category or (), limit=limit, route=route, notify=_notify,
                                   progress=progress)
@@ -117,7 +115,7 @@ class StyleFrom(str, Enum):
 
 @app.command("eval")
 def eval_cmd(
-    model: Annotated[str, typer.Argument(help="The model to evaluate: embedded, hf:PATH or openai:URL#MODEL.")],
+    model: Annotated[str, typer.Argument(help=f"The model to evaluate: a model address ({MODEL_ADDRESSES}).")],
     bundle: Annotated[Path, typer.Option("--bundle", "-b", help="The compiled bundle (`delib compile`).")],
     prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL or CSV of prompts (XSTest's CSV as is).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for eval.json, rows.jsonl, report.html.")],
@@ -168,6 +166,12 @@ def eval_cmd(
         from trainer.evaluation.console import eval_report
 
         out.print(eval_report(report))
+    from trainer.evaluation.report_html import flat_scores
+
+    for name, low, high in flat_scores(rows):
+        err.print(f"warning: judge scores have no spread ({name}: every score between {low:.2f} and {high:.2f}): "
+                  "the judge does not tell these answers apart; read the failures (keyword matcher) and validate "
+                  "the judge with `delib eval-judge`", markup=False)
     err.print("wrote " + ", ".join(str(p) for p in written), markup=False)
 
 
@@ -210,14 +214,15 @@ def eval_judge_cmd(
     rows = tuple(r for r in read_labeled_file(labeled) if split is None or r.meta.get("split") == split)[:limit]
     if not rows:
         fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
-    placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
-    _notify(f"loading the judge ({judge}) ...")
-    the_judge = open_judge(judge, sources.bundle, config)
-    assert not isinstance(the_judge, PanelJudge)
-    grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
-    with _progress(not as_json) as progress:
-        grades = grade_labeled(grader, rows, placements, progress)
+    with library_messages():  # the router's embedder and the judge load libraries that warn and log
+        placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
+        _notify(f"loading the judge ({judge}) ...")
+        the_judge = open_judge(judge, sources.bundle, config)
+        assert not isinstance(the_judge, PanelJudge)
+        grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
+        with _progress(not as_json) as progress:
+            grades = grade_labeled(grader, rows, placements, progress)
     report = judge_agreement(rows, grades, judge=the_judge.model_id,
                              style_source=("verdict" if verdicts else "probabilities") if isinstance(the_judge, Judge)
                              else "keyword detector")

@@ -1,7 +1,8 @@
 """`delib generate`: prompts -> judged, filtered SFT data from a compiled bundle (see `trainer.generation`).
 
-Exit codes: 0 done; 1 done, but some generations or judge requests failed (rerun to retry them); 2 bad
-input (bundle, prompt file, column, backend spec, spec revision) or an output folder that cannot be used.
+Exit codes: 0 done; 1 done, but some generations or judge requests failed (rerun to retry them), or the
+judge kept no row (nothing usable); 2 bad input (bundle, prompt file, column, model address, spec revision)
+or an output folder that cannot be used.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from trainer.cli._app import JsonOpt, alias, app, err, library_messages, out, print_json
+from trainer.cli._app import MODEL_ADDRESSES, JsonOpt, JudgeOpt, alias, app, err, library_messages, out, print_json
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
@@ -121,10 +122,9 @@ def generate_cmd(
     prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL, CSV (XSTest's too), parquet, or a "
                                           "dataset folder saved with datasets' save_to_disk.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (resumable: rerun to continue).")],
-    generator: Annotated[str, typer.Option("--generator", help="The model that writes the data: embedded, "
-                                           "hf:PATH, openai:URL[#MODEL], fake.")] = "embedded",
-    judge: Annotated[str, typer.Option("--judge", help="Judge backend (same forms), or rm:RUN: a reward model "
-                                       "from `delib train judge`.")] = "embedded",
+    generator: Annotated[str, typer.Option("--generator", help="The model that writes the data: a model address "
+                                           f"({MODEL_ADDRESSES}).")] = "embedded",
+    judge: JudgeOpt = "embedded",
     samples: Annotated[int, typer.Option("--samples", min=1, help="Completions per prompt.")] = 4,
     judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="Judge runs per completion "
                                             "(score = minimum).")] = 3,
@@ -179,7 +179,10 @@ def generate_cmd(
     Writes OUTPUT/data.jsonl (kept rows), candidates.jsonl (every candidate), pairs.jsonl (kept vs rejected
     candidates of one prompt, TRL's DPO format), dataset/, README.md (the dataset card), and
     generation.json + bundle/ (how the data was made, for `delib retrain`). Interrupted or changed runs
-    resume: finished work is reused, only stale categories are redone. Exit 1 when the judge kept no row.
+    resume: finished work is reused, only stale categories are redone.
+
+    Exit 0 when done, 1 when a generation or judge request failed (rerun to retry it) or the judge kept no
+    row, 2 on bad input.
     """
     from compiler.bundle import load_bundle
     from trainer.generation import GenerationConfig, GenerationRecipe, PromptSource

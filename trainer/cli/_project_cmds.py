@@ -1,8 +1,9 @@
 """Project commands: `delib init` (write a documented delib.toml), `delib build` (run the pipeline,
 skipping up-to-date stages) and `delib status` (which stages are stale, and why).
 
-Exit codes: 0 done (status: everything up to date); 1 a stage failed while running (build; rerun to
-resume), or some stage is stale (status); 2 bad input (project file, specs, prompts, backends)."""
+Exit codes: 0 done (status: everything up to date); 1 a stage failed while running or the judge kept no
+row (build; rerun to resume), or some stage is stale (status); 2 bad input (project file, specs, prompts,
+model addresses)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ def build_cmd(
     """Run lint -> compile -> generate -> sft -> rl -> eval, skipping stages whose inputs did not change.
 
     State is kept in OUT/build.json; an interrupted build resumes (data and runs resume where they stopped).
+
+    Exit 0 when every stage is done, 1 when a stage failed or the judge kept no row (rerun to resume), 2 on
+    bad input (project file, specs, prompts, model addresses).
     """
     from trainer.project import STATE_FILE, build, load_project
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from trainer.cli._app import JsonOpt, alias, app, err, fail, library_messages, out
+from trainer.cli._app import JsonOpt, alias, app, err, fail, library_messages, out, print_json
 from trainer.cli._generate_cmds import RichProgress
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def retrain_cmd(
             err.print(f"interrupted; rerun the same command to resume (state is kept in {output})", markup=False)
             raise typer.Exit(130) from None
     if json_out:
-        out.print_json(report.model_dump_json())
+        print_json(report.model_dump(mode="json"))
         return
     _table(report)
     if dry_run:

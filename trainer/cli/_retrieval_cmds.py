@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from spec_lang import Spec, load
-from trainer.cli._app import app, err, fail, out
+from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out
 
 if TYPE_CHECKING:
     from compiler.retrieval import Embedder, RetrievalResult, Retriever
@@ -99,12 +99,12 @@ def index_cmd(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when the index is current.")] = False,
     tune: TuneOpt = TUNE_DEFAULT,
     rerank: RerankOpt = RERANK_DEFAULT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for "
-                                          "scripts).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Embed the units of every category of SPEC into a retrieval index (only changed units are re-embedded);
     with --rerank, also train the reranker now rather than on the first `retrieve --rerank`."""
-    retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild, tune=tune, rerank=rerank)
+    with library_messages():
+        retriever = _retriever(_spec(spec), output, embedder, rebuild=rebuild, tune=tune, rerank=rerank)
     report = retriever.report
     assert report is not None
     if as_json:
@@ -150,10 +150,11 @@ def retrieve(
     from compiler.retrieval import read_prompts
 
     if (text is None) == (queries is None):
-        fail("give either a prompt TEXT or --queries FILE (not both)")
+        fail("give a prompt TEXT or --queries FILE" + (", not both" if text is not None else ""))
     prompts = read_prompts(queries) if queries is not None else [str(text)]
-    retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune, rerank=rerank)
-    results = retriever.retrieve(prompts, top_k=top_k)
+    with library_messages():
+        retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune, rerank=rerank)
+        results = retriever.retrieve(prompts, top_k=top_k)
     _render(results, as_json)
 
 
@@ -177,19 +178,20 @@ def eval_retrieval(
     from compiler.retrieval.evaluate import evaluate, spec_examples, standard_methods
 
     if (labeled is None) == (not examples):
-        fail("give either --labeled FILE or --examples (not both)")
+        fail("give --labeled FILE or --examples" + (", not both" if examples else ""))
     trained = [flag for flag, on in (("--tune", tune), ("--rerank", rerank)) if on]
     if examples and trained and split is not SplitChoice.report:
         fail(f"with {' and '.join(trained)}, --examples evaluates the held-out half only (the models train on "
              f"the other): add --split report, or pass {' '.join(f'--no-{f[2:]}' for f in trained)}")
     the_spec = _spec(spec)
     rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
-    retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and trained else (),
-                           rerank=rerank)
-    try:
-        reports = evaluate(retriever, rows, standard_methods(retriever.config))
-    except ValueError as exc:
-        fail(f"{labeled or spec}: {exc}")
+    with library_messages():
+        retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and trained
+                               else (), rerank=rerank)
+        try:
+            reports = evaluate(retriever, rows, standard_methods(retriever.config))
+        except ValueError as exc:
+            fail(f"{labeled or spec}: {exc}")
     if as_json:
         out.print(json.dumps({"n": len(rows), "reports": [r.model_dump() for r in reports]}, indent=1),
                   markup=False)

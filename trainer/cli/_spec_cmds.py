@@ -77,7 +77,8 @@ def lint(
 
 
 def _print_listing(spec: Spec) -> None:
-    """The listing as a rich tree on a terminal; piped, as plain indented lines (never cut to a width)."""
+    """The listing as a rich tree on a terminal (long lines wrapped under their guides); piped, as plain
+    indented lines (never cut to a width)."""
     lines = spec_lines(spec)
     stats = show_json(spec)["stats"]
     if not out.is_terminal:
@@ -91,11 +92,11 @@ def _print_listing(spec: Spec) -> None:
     for line in lines[1:]:
         del parents[line.depth:]
         parents.append(parents[-1].add(line.text))
-    out.print(root)
+    out.print(root, soft_wrap=False)  # wrapped inside the tree's guides, never cut at the terminal's width
     table = Table(show_header=False, box=None)
     for key, value in stats.items():
         table.add_row(key, json.dumps(value))
-    out.print(table)
+    out.print(table, soft_wrap=False)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trainer.cli._app import JsonOpt, alias, app, fail, library_messages, out, print_json
+from trainer.cli._app import JsonOpt, JudgeOpt, alias, app, fail, library_messages, out, print_json
 from trainer.cli._reasoning import ReasoningOpt
 
 if TYPE_CHECKING:
@@ -30,7 +30,8 @@ train_app = typer.Typer(
 )
 app.add_typer(train_app, name="train")
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="`embedded`, `hf:PATH` or a run folder.")]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="The model to train: embedded, hf:PATH or a run "
+                                      "folder.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The run folder (created; rerun to resume).")]
 LoraOpt = Annotated[bool, typer.Option("--lora", help="Train a LoRA adapter (merged into final/), not all weights.")]
 LoraROpt = Annotated[int, typer.Option("--lora-r", min=1, help="LoRA rank.")]
@@ -126,6 +127,8 @@ def sft_cmd(
     chat_template: TemplateOpt = "auto",
     answer_only: Annotated[bool, typer.Option("--answer-only", help="Train on the answers alone, the reasoning "
                                               "dropped (the paper's ablation).")] = False,
+    group_by_length: Annotated[bool, typer.Option("--group-by-length", help="Batch rows of similar length "
+                                                  "together (less padding, faster steps).")] = False,
     reasoning: ReasoningOpt = "auto",
     trl_arg: TrlOpt = None,
     force: ForceOpt = False,
@@ -142,7 +145,7 @@ def sft_cmd(
                      max_steps=max_steps, learning_rate=lr, batch_size=batch_size, grad_accum=grad_accum,
                      max_length=max_length, seed=seed, bf16=bf16, save_steps=save_steps,
                      logging_steps=logging_steps, chat_template=chat_template, answer_only=answer_only,
-                     reasoning=reasoning)
+                     group_by_length=group_by_length, reasoning=reasoning)
     with library_messages():
         result = train_sft(data, output, config, trl_overrides=_overrides(trl_arg), force=force)
     _report(result, as_json)
@@ -154,8 +157,7 @@ def rl_cmd(
     prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL of {\"prompt\": ..., \"category\": ...}.")],
     model: ModelOpt,
     output: OutputOpt,
-    judge: Annotated[str, typer.Option("--judge", help="The judge: a model address (`embedded`, "
-                                       "`openai:URL#MODEL`, ...) or `rm:RUN` (`delib train judge`).")] = "embedded",
+    judge: JudgeOpt = "embedded",
     judge_runs: Annotated[int, typer.Option("--judge-runs", min=1, help="Judge samples per completion.")] = 1,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each verdict "
                                                 "(the score comes from digit probabilities where available).")
@@ -169,7 +171,8 @@ def rl_cmd(
     lr: Annotated[float, typer.Option("--learning-rate", "--lr", min=0.0, help="Peak learning rate.")] = 1e-6,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per device per step.")] = 2,
     num_generations: Annotated[int, typer.Option("--num-generations", min=2, help="Completions per prompt.")] = 4,
-    max_completion_length: Annotated[int, typer.Option("--max-completion-length", min=1)] = 512,
+    max_completion_length: Annotated[int, typer.Option("--max-completion-length", min=1, help="Token limit of "
+                                                       "each sampled completion.")] = 512,
     beta: Annotated[float, typer.Option("--beta", min=0.0, help="KL coefficient (0: no reference model).")] = 0.0,
     w_judge: Annotated[float, typer.Option("--w-judge", min=0.0, help="Weight of the judge reward.")] = 1.0,
     w_format: Annotated[float, typer.Option("--w-format", min=0.0, help="Weight of the format reward.")] = 0.2,
@@ -244,7 +247,8 @@ def judge_cmd(
 
     config = _config(RewardModelConfig, base=str(base) if base else None, epochs=epochs, learning_rate=lr,
                      batch_size=batch_size, max_length=max_length, eval_share=eval_share, seed=seed)
-    run, trained = train_reward_model(list(load_clean(specs)[0]), output, config, force=force)
+    with library_messages():
+        run, trained = train_reward_model(list(load_clean(specs)[0]), output, config, force=force)
     if as_json:
         print_json(run.model_dump(mode="json"))
         return

@@ -55,9 +55,11 @@ from trainer.judging.refusal import (
     KEYWORDS,
     HeuristicDetector,
     KeywordDetector,
+    OpeningDetector,
     StyleDetector,
     heuristic_style,
     keyword_refusal,
+    opening_style,
 )
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "InputFileError",
     "KeywordDetector",
     "LabeledResponse",
+    "OpeningDetector",
     "Placement",
     "PolicyCase",
     "PolicyTestConfig",
@@ -95,6 +98,7 @@ __all__ = [
     "judge_agreement",
     "keyword_refusal",
     "keyword_refusal_rates",
+    "opening_style",
     "paired_deltas",
     "place_prompts",
     "rank_pairs",

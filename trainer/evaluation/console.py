@@ -99,21 +99,26 @@ def rows_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]])
 
 
 def _interval(metric: str, m: object, signed: bool = False) -> str:
-    """The value, and its interval on a second line (scores on 1..5, rates in %, deltas signed)."""
+    """The value, and its interval on a second line (scores on 1..5, rates in %, deltas signed); `n=1` there
+    when one prompt gives no interval (not `0..0`)."""
     if not isinstance(m, dict):
         return "n/a"
     sign = "+" if signed else ""
     if metric == "mean_score":
-        return f"{m['value']:{sign}.2f}\n{m['low']:{sign}.2f}..{m['high']:{sign}.2f}"
-    unit = "" if signed else "%"
-    return f"{100 * m['value']:{sign}.1f}{unit}\n{100 * m['low']:{sign}.0f}..{100 * m['high']:{sign}.0f}"
+        value, low, high = (f"{m[k]:{sign}.2f}" for k in ("value", "low", "high"))
+    else:
+        value = f"{100 * m['value']:{sign}.1f}{'' if signed else '%'}"
+        low, high = (f"{100 * m[k]:{sign}.0f}" for k in ("low", "high"))
+    return f"{value}\n" + ("n=1" if m.get("n") == 1 else f"{low}..{high}")
 
 
 def _rate(values: dict[str, object], rate: str, matcher: str, signed: bool = False) -> str:
     """A refusal rate by one matcher: the value, then its interval and n (deltas in points)."""
     by = values.get(rate)
     m = by.get(matcher) if isinstance(by, dict) else None
-    return "n/a" if not isinstance(m, dict) else f"{_interval(rate, m, signed)} n={m['n']}"
+    if not isinstance(m, dict):
+        return "n/a"
+    return _interval(rate, m, signed) + ("" if m.get("n") == 1 else f" n={m['n']}")
 
 
 def _rates_tables(report: EvalReport) -> list[RenderableType]:
@@ -162,14 +167,17 @@ def _prf(row: object) -> list[str]:
 def agreement_report(report: dict[str, object]) -> RenderableType:
     """The judge against the baselines: accuracy, kappa, refusal precision/recall/F1, unscored."""
     rows = []
-    for name, part in (("judge", report), ("keyword", report["baseline"]), ("heuristic", report["heuristic"])):
+    methods = [("judge", report), ("keyword", report["baseline"]), ("heuristic", report["heuristic"]),
+               *([("opening", report["opening"])] if "opening" in report else [])]
+    for name, part in methods:
         assert isinstance(part, dict)
         kappa = part.get("kappa")
         rows.append([name, str(part["scored"]), str(part["unscored"]), _pct(part.get("accuracy")),
                      "n/a" if kappa is None else f"{kappa:.3f}", *_prf(part.get("refusal"))])
     header = ["method", "scored", "unscored", "accuracy", "kappa", "refusal P", "R", "F1"]
+    binary = "; binary labels: safe_complete scored as refuse" if report.get("binary") else ""
     table = rows_table(f"judge {report['judge']}: style agreement on {report['n']} labelled responses "
-                       f"(styles from {report.get('style_source', 'verdict')})", header, rows)
+                       f"(styles from {report.get('style_source', 'verdict')}{binary})", header, rows)
     confusion = report.get("confusion")
     assert isinstance(confusion, dict)
     styles = list(confusion)

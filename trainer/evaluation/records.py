@@ -25,7 +25,7 @@ from trainer.evaluation.inputs import PromptLabel
 from trainer.evaluation.metrics import RowFacts
 from trainer.judging import Message
 
-StyleSource = Literal["judge", "heuristic", "keyword"]
+StyleSource = Literal["judge", "heuristic", "keyword", "opening"]
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
@@ -54,7 +54,7 @@ class RefusalRecord(BaseModel):
     judge: Response | None
     used: Response | None
     source: StyleSource | None
-    """Where `used` comes from (the judge's style falls back to the heuristic when the verdict has none)."""
+    """Where `used` comes from (the judge's style falls back to the opening detector when the verdict has none)."""
 
 
 class CitationRecord(BaseModel):

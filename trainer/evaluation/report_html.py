@@ -74,14 +74,20 @@ SPREAD = 0.5
 """Judge scores that all lie within this much of each other have no spread worth ranking by."""
 
 
-def spread_warning(rows: Sequence[Sequence[EvalRow]]) -> str:
-    """A warning when a model's judge scores barely differ (the lowest-scored answers then say little), or ""."""
-    notes = []
+def flat_scores(rows: Sequence[Sequence[EvalRow]]) -> list[tuple[str, float, float]]:
+    """`(model, lowest, highest)` of every model whose judge scores barely differ (less than `SPREAD`)."""
+    flat = []
     for model_rows in rows:
         scores = [r.grade.score for r in model_rows if r.grade.score is not None]
         if len(scores) > 1 and max(scores) - min(scores) < SPREAD:
-            notes.append(f"{escape(short_name(model_rows[0].model))}: every score between {min(scores):.2f} and "
-                         f"{max(scores):.2f}")
+            flat.append((model_rows[0].model, min(scores), max(scores)))
+    return flat
+
+
+def spread_warning(rows: Sequence[Sequence[EvalRow]]) -> str:
+    """A warning when a model's judge scores barely differ (the lowest-scored answers then say little), or ""."""
+    notes = [f"{escape(short_name(model))}: every score between {low:.2f} and {high:.2f}"
+             for model, low, high in flat_scores(rows)]
     if not notes:
         return ""
     return ('<p class="warning">Judge scores have no spread (' + "; ".join(notes) + "): the judge does not tell "

@@ -36,7 +36,7 @@ from trainer.evaluation.records import (
 )
 from trainer.evaluation.routing import RouteFn
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
-from trainer.judging.refusal import heuristic_style, keyword_refusal
+from trainer.judging.refusal import heuristic_style, keyword_refusal, opening_style
 
 
 class EvalConfig(BaseModel):
@@ -55,7 +55,8 @@ class EvalConfig(BaseModel):
     level: float = Field(default=0.95, gt=0.5, lt=1.0)
     """Confidence level of the intervals."""
     style_from: StyleSource = "judge"
-    """Which detector decides an answer's style for the metrics (the judge falls back to the heuristic)."""
+    """Which detector decides an answer's style for the metrics (the judge falls back to the opening detector,
+    the panel's default style detector)."""
     verdict_tokens: int = Field(default=256, ge=1)
     """Token limit of each judge verdict (its style and rationale; the score comes from digit probabilities)."""
     reasoning: ReasoningName = "tags"
@@ -149,8 +150,10 @@ def _refusal(answer: str, grade: Grade, style_from: StyleSource, failed: bool) -
         used, source = grade.style, "judge"
     elif style_from == "keyword":
         used, source = ("refuse" if keyword else "comply"), "keyword"
-    else:
+    elif style_from == "heuristic":
         used, source = heuristic, "heuristic"
+    else:  # the opening detector, or the judge's fallback where its verdict has no style
+        used, source = opening_style(answer), "opening"
     return RefusalRecord(keyword=keyword, heuristic=heuristic, judge=grade.style, used=used, source=source)
 
 
@@ -212,8 +215,9 @@ def summarise_rows(rows_per_model: Sequence[Sequence[EvalRow]], config: EvalConf
 
 
 def style_note(style_from: StyleSource) -> str:
-    return {"judge": "the judge's verdict style (the heuristic detector where the verdict has none)",
-            "heuristic": "the heuristic refusal detector", "keyword": "the keyword refusal baseline"}[style_from]
+    return {"judge": "the judge's verdict style (the opening detector where the verdict has none)",
+            "heuristic": "the heuristic refusal detector", "keyword": "the keyword refusal baseline",
+            "opening": "the opening refusal detector"}[style_from]
 
 
 def run_eval(models: Sequence[ChatBackend], grader: Grader, bundle: Bundle, prompts: Sequence[EvalPrompt],

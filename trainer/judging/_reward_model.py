@@ -9,7 +9,7 @@ The reward model is a cross-encoder: a sequence-classification head reads the co
 turns, then the user's last turn) and the answer as one pair of segments and gives one reward. It sees the
 final answer only (what the RL reward and evaluation grade; the reasoning is not shown to it, whatever
 `show_reasoning` says), and no category: what it knows of the spec it learned from the spec's examples.
-It gives no style: a grade's `style` is the refusal detector's (`KeywordDetector`), as in the judge panel.
+It gives no style: a grade's `style` is the refusal detector's (`OpeningDetector` by default), as in the judge panel.
 Scores are deterministic (no sampling), so k runs are one, and it makes no token calls (its usage counts
 batches and grades, with no tokens).
 
@@ -30,7 +30,7 @@ from compiler.reasoning import get_format
 from trainer.backends import RUN_FINAL, RUN_MANIFEST
 from trainer.judging._models import Grade, JudgeConfig, JudgeError, JudgeRequest, JudgeUsage, Message
 from trainer.judging._render import bare_answer
-from trainer.judging.refusal import KeywordDetector, StyleDetector
+from trainer.judging.refusal import StyleDetector, default_detector
 
 RM_PREFIX = "rm:"
 """The judge address of a reward model: `rm:RUN` (a `delib train judge` run folder, or its `final/`)."""
@@ -91,7 +91,7 @@ class RewardModelJudge:
         self.name = name
         self.revision = revision
         self.config = (config or JudgeConfig()).model_copy(update={"runs": 1, "use_choice_probs": False})
-        self.detector = detector or KeywordDetector()
+        self.detector = detector or default_detector()
         self._usage = JudgeUsage()
 
     @classmethod

@@ -37,6 +37,7 @@ SFT_RESERVED: dict[str, str] = {
     "max_length": "--max-length",
     "completion_only_loss": "nothing: SFT always trains on the completion only",
     "assistant_only_loss": "nothing: SFT always trains on the completion only",
+    "train_sampling_strategy": "--group-by-length",
 }
 """SFTConfig fields our `SFTStageConfig` owns, with the option that sets them."""
 RL_RESERVED: dict[str, str] = {
@@ -182,6 +183,7 @@ def sft_config(config: SFTStageConfig, checkpoints: Path, overrides: Mapping[str
         "max_length": config.max_length,
         "logging_steps": config.logging_steps,
         "completion_only_loss": True,
+        "train_sampling_strategy": "group_by_length" if config.group_by_length else "random",
     }
     return _build(SFTConfig, kwargs, overrides, SFT_RESERVED)
 

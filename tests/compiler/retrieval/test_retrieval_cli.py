@@ -68,10 +68,12 @@ def test_retrieve_text_output_flags_uncategorised() -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["retrieve", str(TINY)], "give either a prompt TEXT or --queries FILE"),
+    (["retrieve", str(TINY)], "error: give a prompt TEXT or --queries FILE\n"),
+    (["retrieve", str(TINY), "hi", "--queries", "q.jsonl"], "give a prompt TEXT or --queries FILE, not both"),
     (["retrieve", str(TINY), "--queries", "missing.jsonl"], "missing.jsonl: no such file"),
     (["retrieve", "nope.md", "hi"], "nope.md:1:1: SPEC001 no such file"),
-    (["eval-retrieval", str(TINY)], "give either --labeled FILE or --examples"),
+    (["eval-retrieval", str(TINY)], "error: give --labeled FILE or --examples\n"),
+    (["eval-retrieval", str(TINY), "--examples", "-l", "l.jsonl"], "give --labeled FILE or --examples, not both"),
 ])
 def test_usage_errors_are_one_line_without_traceback(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:

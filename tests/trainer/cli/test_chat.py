@@ -37,3 +37,30 @@ def test_chat_shows_the_reasoning_only_when_asked() -> None:
 def test_chat_with_a_bad_address_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["chat", str(tmp_path / "missing")], input="Hi\n")
     assert result.exit_code == 2 and "invalid model address" in result.output and "Traceback" not in result.output
+
+
+def test_chat_prints_the_reasoning_as_text_not_markup(fake_openai_server: Any, fake_openai: Any) -> None:
+    reasoning = "Cites [#weapons.r1] and [bold]nothing[/bold]; a stray [/dim] too.\nDecision: refuse"
+    server = fake_openai_server([fake_openai.chat_reply(f"<reasoning>{reasoning}</reasoning>\n<answer>No.</answer>")])
+    result = CliRunner().invoke(app, ["chat", f"openai:{server.url}#fake-model", "--reasoning-shown"], input="Hi\n")
+    assert result.exit_code == 0, result.output
+    assert reasoning in result.stdout and result.stdout.rstrip().endswith("No.")
+
+
+def test_chat_sends_library_warnings_to_the_log(tmp_path: Path, monkeypatch: Any) -> None:
+    import warnings
+
+    import trainer.backends
+
+    real = trainer.backends.open_backend
+
+    def noisy(address: str) -> Any:
+        warnings.warn("`past_key_values` is deprecated", FutureWarning, stacklevel=1)
+        return real(address)
+
+    monkeypatch.setenv("DELIB_CACHE", str(tmp_path))
+    monkeypatch.setattr(trainer.backends, "open_backend", noisy)
+    result = CliRunner().invoke(app, ["chat", "fake"], input="Hello\n")
+    assert result.exit_code == 0, result.output
+    assert "past_key_values" not in result.output and "library message(s)" in result.output
+    assert "past_key_values" in (tmp_path / "logs" / "library.log").read_text()

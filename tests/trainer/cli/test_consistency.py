@@ -4,6 +4,7 @@ without type noise, and exit 1 for a run that produced nothing usable."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -65,6 +66,51 @@ def test_every_command_takes_json(name: str) -> None:
 def test_help_has_no_bool_noise(name: str, delib_cli: Cli) -> None:
     code, stdout, _ = delib_cli(*name.split(), "--help")
     assert code == 0 and "--json" in stdout and "<bool>" not in stdout
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_and_argument_says_what_it_is(name: str) -> None:
+    assert [p.name for p in _command(name).params if not getattr(p, "hidden", False) and not p.help] == []
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_prints_its_text_as_written(name: str, delib_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Brackets stay (`openai:URL[#MODEL]` is not rich markup) and a docstring's line breaks do not cut its
+    sentences: each paragraph prints as one line on a wide terminal (the terminal wraps it)."""
+    monkeypatch.setenv("COLUMNS", "2000")
+    _, stdout, _ = delib_cli(*name.split(), "--help")
+    command = _command(name)
+    raw = [" ".join(p.split()) for p in inspect.cleandoc(_raw_help(name)).split("\n\n")]
+    lines = [" ".join(line.strip(" │").split()) for line in stdout.splitlines()]
+    assert [p for p in raw if p not in lines] == []
+    shown = " ".join(lines)
+    for param in command.params:
+        for bracketed in re.findall(r"\[[^\]]*\]", getattr(param, "help", None) or ""):
+            assert bracketed.replace("\\[", "[") in shown, (param.name, bracketed)
+
+
+@pytest.mark.parametrize("group", ["", "train", "prompts"])
+def test_command_lists_show_each_summary_on_one_line(group: str, delib_cli: Cli,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "2000")
+    _, stdout, _ = delib_cli(*group.split(), "--help")
+    lines = [" ".join(line.strip(" │").split()) for line in stdout.splitlines()]
+    for name in (n for n in COMMANDS if n.startswith(group) and len(n.split()) == len(group.split()) + 1):
+        summary = " ".join(inspect.cleandoc(_raw_help(name)).split("\n\n")[0].split())
+        assert f"{name.split()[-1]} {summary}" in lines, name
+
+
+def _raw_help(name: str) -> str:
+    """The command's docstring, as written (before the app tidies it for `--help`)."""
+    info = next(c for c in _typer_commands(app) if c[0] == name)[1]
+    return str(info.help or inspect.getdoc(info.callback) or "")
+
+
+def _typer_commands(typer_app: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for info in typer_app.registered_commands:
+        yield f"{prefix}{info.name or info.callback.__name__.replace('_', '-')}", info
+    for group in typer_app.registered_groups:
+        yield from _typer_commands(group.typer_instance, f"{prefix}{group.name} ")
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -197,6 +243,11 @@ def test_the_documented_fake_path_keeps_rows_with_default_settings(tmp_path: Pat
     os.umask(umask)
     for folder in (out / "dataset", out / "dataset" / "train"):  # readable by teammates, as mkdir makes it
         assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask, folder
+
+
+@pytest.mark.parametrize("name", ["lint", "diff", "fmt", "compile", "status", "build", "generate", "test"])
+def test_commands_that_can_exit_1_say_when_in_their_help(name: str) -> None:
+    assert re.search(r"\bExit\b[^.]*\b1\b", " ".join(_raw_help(name).split())), name
 
 
 def test_generate_that_keeps_nothing_exits_1(tmp_path: Path, bundle_dir: Path, delib_cli: Cli) -> None:

@@ -119,7 +119,7 @@ def test_build_row_reads_the_format_and_checks_citations() -> None:
         ("weapons.r1", "insults.r1", "nope.x9"), ("nope.x9",), ("insults.r1",), False)
     plain = Generation(text="Sure, here it is.", prompt_tokens=1, completion_tokens=1, finish_reason="stop")
     row = build_row("m", prompt, Placement("weapons", "file"), plain, make_grade(None), (own, every), "judge")
-    assert row.citations is None and row.refusal.source == "heuristic" and row.refusal.used == "comply"
+    assert row.citations is None and row.refusal.source == "opening" and row.refusal.used == "comply"
     assert row.facts().score is None and row.facts().expected == ("comply",)
     row = build_row("m", prompt, Placement("weapons", "file"), plain, make_grade(3.0, "refuse"), (own, every),
                     "keyword")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.trainer.evaluation.eval_helpers import STYLES, HashEmbedder
-from trainer.evaluation import HeuristicDetector, KeywordDetector, StyleDetector, read_labeled_file
+from trainer.evaluation import HeuristicDetector, KeywordDetector, OpeningDetector, StyleDetector, read_labeled_file
 from trainer.evaluation._stats import prf
 from trainer.evaluation.classifier import EmbeddingStyleClassifier
 from trainer.judging.refusal import heuristic_style, keyword_refusal
@@ -32,7 +32,7 @@ def test_detectors_on_clear_cases(text: str, keyword: bool, heuristic: str) -> N
 
 
 def test_detectors_follow_the_protocol() -> None:
-    for detector in (KeywordDetector(), HeuristicDetector()):
+    for detector in (KeywordDetector(), HeuristicDetector(), OpeningDetector()):
         assert isinstance(detector, StyleDetector)
         assert detector.detect(["Sorry, I can't help with that.", "Sure: here it is."]) == ["refuse", "comply"]
 

@@ -102,7 +102,7 @@ def test_the_panel_takes_the_reward_model_as_its_model_member(rm_run: Path, prom
     out = tmp_path / "out"
     generate_from_recipe(_recipe(prompts, f"rm:{rm_run}", panel=True), tiny_bundle(), out, backend=generator())
     judged = _judged(out)
-    assert judged and {r["judge_model"] for r in judged} == {f"panel:rm:{rm_run / 'final'}+keyword"}
+    assert judged and {r["judge_model"] for r in judged} == {f"panel:rm:{rm_run / 'final'}+opening"}
     assert all(r["judge_panel"][0]["name"] == "llm" for r in judged)
     assert "a reward model" in (out / "README.md").read_text()  # the card names the panel's model member
 

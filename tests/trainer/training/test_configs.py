@@ -59,6 +59,9 @@ def test_sft_config_translation(tmp_path: Path) -> None:
     assert args.completion_only_loss is True and args.activation_checkpointing is False
     assert (args.weight_decay, args.lr_scheduler_type.value, args.pad_to_multiple_of) == (0.1, "cosine", 8)
     assert sft_config(SFTStageConfig(bf16=False), tmp_path, {"gradient_checkpointing": "true"}).activation_checkpointing
+    assert args.train_sampling_strategy == "random"
+    grouped = sft_config(SFTStageConfig(bf16=False, group_by_length=True), tmp_path)
+    assert grouped.train_sampling_strategy == "group_by_length"
 
 
 def test_grpo_config_translation(tmp_path: Path) -> None:
@@ -74,6 +77,7 @@ def test_grpo_config_translation(tmp_path: Path) -> None:
     ({"weight_decy": "0.1"}, r"`weight_decy` is not a SFTConfig field \(did you mean `weight_decay`\?\)"),
     ({"max_steps": "3"}, r"`max_steps` is set by --max-steps, not by --trl-arg"),
     ({"completion_only_loss": "false"}, r"SFT always trains on the completion only"),
+    ({"train_sampling_strategy": "sequential"}, r"set by --group-by-length"),
     ({"weight_decay": "lots"}, r"`weight_decay=lots`: expected float"),
     ({"packing": "maybe"}, r"`packing=maybe`: expected bool"),
     ({"nope": "1", "max_length": "9"}, r"bad TRL overrides: `nope` .*; `max_length` is set by --max-length"),
