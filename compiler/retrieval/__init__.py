@@ -7,7 +7,8 @@ A prompt whose best cosine similarity to any unit is below a calibrated threshol
 `tuned_embedder` fine-tunes the embedder on the spec's own pairs (each category's texts with its heading),
 cached per spec content, base model and settings. `trained_reranker` trains a cross-encoder on the spec's
 own texts (each with its category's passage and first-stage hard negatives), cached the same way;
-`Retriever.reranked` then rescores each prompt's best categories with it.
+`Retriever.reranked` then rescores each prompt's best categories with it. `Retriever.llm_reranked` has an
+injected `ListReranker` (a chat model, from the trainer side) reorder each prompt's best categories.
 
 Errors: `RetrievalIndexError` (an index cannot be used), `EmbedderError` (a model cannot be loaded),
 `QueryFileError` (a query or labelled file cannot be read).
@@ -27,6 +28,7 @@ from compiler.retrieval._index import (
     open_index,
     save_index,
 )
+from compiler.retrieval._listwise import Candidate, ListRerankConfig, ListReranker
 from compiler.retrieval._paths import default_index_dir, default_tuned_dir
 from compiler.retrieval._rerank import RerankConfig, Reranker
 from compiler.retrieval._rerank_data import RerankList, training_lists
@@ -47,6 +49,7 @@ __all__ = [
     "METHODS",
     "TUNED_THRESHOLD",
     "BuildReport",
+    "Candidate",
     "CategoryScore",
     "CrossEncoderBase",
     "CrossEncoderReranker",
@@ -54,6 +57,8 @@ __all__ = [
     "EmbedderError",
     "IndexMeta",
     "LabeledPrompt",
+    "ListRerankConfig",
+    "ListReranker",
     "Method",
     "QueryFileError",
     "RerankConfig",

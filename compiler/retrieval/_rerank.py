@@ -80,13 +80,18 @@ class Passages:
                 rows[c].append(row)
         self.rows = [np.array(r, dtype=np.int64) for r in rows]
 
-    def text(self, category: int, dense: NDArray[np.float32], hidden: NDArray[np.bool_] | None) -> str:
-        """`category`'s passage for a query with unit similarities `dense` (`hidden` units left out)."""
+    def best(self, category: int, dense: NDArray[np.float32], hidden: NDArray[np.bool_] | None) -> list[str]:
+        """`category`'s `per_passage` units most similar to a query with unit similarities `dense`, best
+        first (`hidden` units left out; the heading not among them)."""
         rows = self.rows[category]
         if hidden is not None:
             rows = rows[~hidden[rows]]
         best = rows[np.argsort(-dense[rows], kind="stable")[:self.per_passage]] if len(rows) else rows
-        return "\n".join([self.heading[category], *(self.texts[r] for r in best)])
+        return [self.texts[r] for r in best]
+
+    def text(self, category: int, dense: NDArray[np.float32], hidden: NDArray[np.bool_] | None) -> str:
+        """`category`'s passage for a query with unit similarities `dense` (`hidden` units left out)."""
+        return "\n".join([self.heading[category], *self.best(category, dense, hidden)])
 
 
 def standardise(values: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -2,7 +2,8 @@
 
 All queries of a call are embedded in one batched `encode`; dense scores come from one faiss search over
 every unit, lexical scores from BM25; both are weighted, pooled per category and fused (`_fusion`). A
-retriever made with `reranked` then rescores each prompt's best categories with a cross-encoder (`_rerank`).
+retriever made with `reranked` then rescores each prompt's best categories with a cross-encoder (`_rerank`);
+one made with `llm_reranked` has a listwise reranker (a chat model) reorder the best of those (`_listwise`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from compiler.retrieval._index import BuildReport, UnitIndex, open_index
 from spec_lang.model import Spec
 
 if TYPE_CHECKING:
+    from compiler.retrieval._listwise import ListRerankConfig, ListReranker, ListReranking
     from compiler.retrieval._rerank import RerankConfig, Reranker, Reranking
 
 CHUNK = 512
@@ -60,13 +62,14 @@ class Retriever:
 
     def __init__(self, index: UnitIndex, embedder: Embedder, categories: Sequence[str],
                  config: RetrievalConfig | None = None, report: BuildReport | None = None,
-                 reranking: Reranking | None = None) -> None:
+                 reranking: Reranking | None = None, llm_reranking: ListReranking | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.categories = tuple(categories)
         self.report = report
         self.reranking = reranking
+        self.llm_reranking = llm_reranking
         position = {c: i for i, c in enumerate(self.categories)}
         units = index.meta.units
         self.unit_category = np.array([position[u.category] for u in units], dtype=np.int64)
@@ -94,7 +97,18 @@ class Retriever:
 
         passages = Passages(self.index.meta.units, len(self.categories), self.unit_category, config.passage_units)
         return Retriever(self.index, self.embedder, self.categories, self.config, self.report,
-                         Reranking(reranker, config, passages))
+                         Reranking(reranker, config, passages), self.llm_reranking)
+
+    def llm_reranked(self, reranker: ListReranker, config: ListRerankConfig | None = None) -> Retriever:
+        """The same retriever, with `reranker` reordering each prompt's best categories in `retrieve`, after
+        the cross-encoder when there is one."""
+        from compiler.retrieval._listwise import ListRerankConfig, ListReranking
+        from compiler.retrieval._rerank import Passages
+
+        config = config or ListRerankConfig()
+        passages = Passages(self.index.meta.units, len(self.categories), self.unit_category, config.passage_units)
+        return Retriever(self.index, self.embedder, self.categories, self.config, self.report, self.reranking,
+                         ListReranking(reranker, config, passages, self.categories))
 
     def kind_weights(self, config: RetrievalConfig | None = None) -> NDArray[np.float32]:
         weights = (config or self.config).kind_weights
@@ -134,6 +148,8 @@ class Retriever:
         scores = self.score(units)
         if self.reranking is not None:
             scores = self.reranking.apply(scores, texts, units)
+        if self.llm_reranking is not None:
+            scores = self.llm_reranking.apply(scores, texts, units)
         weights = self.kind_weights()
         visible = UnitScores(dense=np.where(weights[None, :] > 0, units.dense, NEG).astype(np.float32),
                              lexical=units.lexical, hidden=units.hidden)

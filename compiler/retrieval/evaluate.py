@@ -109,15 +109,20 @@ def report(method: str, scores: NDArray[np.float32], truth: Sequence[str], categ
 def evaluate(retriever: Retriever, labeled: Sequence[LabeledPrompt],
              methods: Mapping[str, RetrievalConfig] | None = None) -> list[EvalReport]:
     """Evaluate several methods on one labelled set, embedding the prompts once; a retriever with a reranker
-    adds the method `reranked` (its own configuration, reranked), last."""
+    adds the method `reranked` (its own configuration, reranked), and one with a listwise reranker
+    `llm-reranked` (the same, then reordered by it), last."""
     methods = methods or {"fused": retriever.config}
     texts = [p.prompt for p in labeled]
     units = retriever.unit_scores(texts, [p.hide for p in labeled])
     truth = [p.category for p in labeled]
     reports = [report(name, retriever.score(units, cfg), truth, retriever.categories) for name, cfg in methods.items()]
+    last = retriever.score(units)
     if retriever.reranking is not None:
-        reranked = retriever.reranking.apply(retriever.score(units), texts, units)
-        reports.append(report("reranked", reranked, truth, retriever.categories))
+        last = retriever.reranking.apply(last, texts, units)
+        reports.append(report("reranked", last, truth, retriever.categories))
+    if retriever.llm_reranking is not None:
+        last = retriever.llm_reranking.apply(last, texts, units)
+        reports.append(report("llm-reranked", last, truth, retriever.categories))
     return reports
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +20,7 @@ from trainer.cli._app import JsonOpt, app, err, fail, library_messages, out
 if TYPE_CHECKING:
     from compiler.retrieval import Embedder, RetrievalResult, Retriever
     from compiler.retrieval.evaluate import EvalReport
+    from trainer.llm_rerank import ChatListReranker
 
 
 class SplitChoice(str, Enum):
@@ -39,6 +41,11 @@ RerankOpt = Annotated[bool, typer.Option("--rerank/--no-rerank", help="Rescore t
                                          "tuned per spec content and embedder; the first run takes minutes on "
                                          "CPU).")]
 RERANK_DEFAULT = False
+LlmRerankOpt = Annotated[str | None, typer.Option("--llm-rerank", metavar="MODEL", help="Then have a chat model "
+                                                  "(a model address: openai:URL[#MODEL], hf:PATH) reorder each "
+                                                  "prompt's 10 best categories, greedily, one request per prompt; "
+                                                  "an answer it cannot read keeps the order. Not the embedded "
+                                                  "model, which ranks them at chance.")]
 
 
 def _spec(ref: str) -> Spec:
@@ -145,6 +152,7 @@ def retrieve(
     embedder: EmbedderOpt = None,
     tune: TuneOpt = TUNE_DEFAULT,
     rerank: RerankOpt = RERANK_DEFAULT,
+    llm_rerank: LlmRerankOpt = None,
 ) -> None:
     """Rank the categories of SPEC that govern a prompt (or every prompt of --queries), with scores."""
     from compiler.retrieval import read_prompts
@@ -152,9 +160,14 @@ def retrieve(
     if (text is None) == (queries is None):
         fail("give a prompt TEXT or --queries FILE" + (", not both" if text is not None else ""))
     prompts = read_prompts(queries) if queries is not None else [str(text)]
+    _check_llm(llm_rerank)
     with library_messages():
         retriever = _retriever(_spec(spec), index, embedder, threshold, tune=tune, rerank=rerank)
-        results = retriever.retrieve(prompts, top_k=top_k)
+        with _llm_reranker(llm_rerank) as reranker:
+            if reranker is not None:
+                retriever = retriever.llm_reranked(reranker)
+            results = retriever.retrieve(prompts, top_k=top_k)
+            _note_unreadable(reranker, len(prompts))
     _render(results, as_json)
 
 
@@ -171,9 +184,11 @@ def eval_retrieval(
     embedder: EmbedderOpt = None,
     tune: TuneOpt = TUNE_DEFAULT,
     rerank: RerankOpt = RERANK_DEFAULT,
+    llm_rerank: LlmRerankOpt = None,
 ) -> None:
-    """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default, and with --rerank reranked),
-    with 95% Wilson intervals, per category, and the most confused category pairs."""
+    """Top-1/3/5 accuracy and MRR of every method (BM25, dense, fused, default, with --rerank reranked, and
+    with --llm-rerank llm-reranked), with 95% Wilson intervals, per category, and the most confused category
+    pairs."""
     from compiler.retrieval import read_labeled
     from compiler.retrieval.evaluate import evaluate, spec_examples, standard_methods
 
@@ -185,18 +200,49 @@ def eval_retrieval(
              f"the other): add --split report, or pass {' '.join(f'--no-{f[2:]}' for f in trained)}")
     the_spec = _spec(spec)
     rows = read_labeled(labeled) if labeled is not None else spec_examples(the_spec, split.value)
+    _check_llm(llm_rerank)
     with library_messages():
         retriever = _retriever(the_spec, index, embedder, tune=tune, holdout=("report",) if examples and trained
                                else (), rerank=rerank)
-        try:
-            reports = evaluate(retriever, rows, standard_methods(retriever.config))
-        except ValueError as exc:
-            fail(f"{labeled or spec}: {exc}")
+        with _llm_reranker(llm_rerank) as reranker:
+            if reranker is not None:
+                retriever = retriever.llm_reranked(reranker)
+            try:
+                reports = evaluate(retriever, rows, standard_methods(retriever.config))
+            except ValueError as exc:
+                fail(f"{labeled or spec}: {exc}")
+            _note_unreadable(reranker, len(rows))
     if as_json:
         out.print(json.dumps({"n": len(rows), "reports": [r.model_dump() for r in reports]}, indent=1),
                   markup=False)
         return
     _print_reports(reports)
+
+
+def _check_llm(address: str | None) -> None:
+    """Refuse a bad `--llm-rerank` address before any index is built."""
+    if address is not None:
+        from trainer.llm_rerank import check_reranker_address
+
+        check_reranker_address(address)
+
+
+@contextmanager
+def _llm_reranker(address: str | None) -> Iterator[ChatListReranker | None]:
+    """The `--llm-rerank` reranker, closed afterwards; None without the option."""
+    if address is None:
+        yield None
+        return
+    from trainer.llm_rerank import open_llm_reranker
+
+    with open_llm_reranker(address) as reranker:
+        yield reranker
+
+
+def _note_unreadable(reranker: ChatListReranker | None, prompts: int) -> None:
+    if reranker is not None and reranker.unreadable:
+        err.print(f"note: {reranker.unreadable} of {prompts} answers from {reranker.backend.model_id} named no "
+                  "candidate section; those prompts kept the order before --llm-rerank", markup=False)
 
 
 def _print_reports(reports: Sequence[EvalReport]) -> None:
