@@ -28,7 +28,7 @@ def _check_disjoint(sets: dict[str, list[dict[str, Any]]], dev: list[dict[str, A
 def test_written_prompts_are_train_and_dev_only() -> None:
     train = {_text(r) for r in demo._written(demo.DEMO_PROMPTS)}
     dev = {_text(r) for r in demo._written(demo.DEV_PROMPTS)}
-    assert len(train) == 155 and len(dev) == 56 and not train & dev  # no prompt repeated, none shared
+    assert len(train) == 207 and len(dev) == 56 and not train & dev  # no prompt repeated, none shared
     categories = {c.id for c in load(str(demo.DEMO_POLICY)).spec.categories}
     for path in (demo.DEMO_PROMPTS, demo.DEV_PROMPTS):
         assert {r["category"] for r in demo._written(path)} <= categories, path
