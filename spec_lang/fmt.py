@@ -12,7 +12,9 @@ The formatter works line by line, guided by the Markdown tokens and the parsed s
   inside a paragraph, is kept as exactly two), runs of blank lines made one, exactly one blank line
   between top-level blocks, no blank line at the start, one newline at the end, LF line endings, no BOM.
 
-It never re-wraps prose: a re-wrapped paragraph makes a noisy diff for no change in meaning. It keeps
+It never re-wraps prose unless asked (`wrap`, `delib fmt --wrap WIDTH`): a re-wrapped paragraph makes a
+noisy diff for no change in meaning. Asked, it re-flows plain paragraphs and the text of `-` bullet items to
+`wrap` columns after the rest of the formatting (`spec_lang._wrap`, which lists what is never wrapped). It keeps
 exactly as they are the content of fenced and indented code blocks and of HTML blocks (comments included).
 Example dialogues (their `<!-- GOOD -->` labels included) and front matter lose only trailing whitespace
 (front matter only when its YAML reads the same without it). Setext headings, nested and numbered lists,
@@ -33,6 +35,7 @@ from markdown_it.token import Token
 
 from spec_lang._attrs import AttrBlock, split_heading
 from spec_lang._front_matter import opens_front_matter, read_front_matter
+from spec_lang._wrap import wrap_prose
 from spec_lang.loader import SpecLintError
 from spec_lang.model import Block, Example, RuleGroup, Spec
 from spec_lang.parser import _MD, ParseResult, parse
@@ -210,15 +213,16 @@ def _verify(before: ParseResult, after: ParseResult) -> None:
                                 "(a bug in the formatter); nothing was formatted")
 
 
-def format_spec(text: str, path: str = "<string>") -> str:
-    """`text` in canonical form (see the module docstring). Raises `SpecLintError` when the text has syntax
-    errors (the parser's error diagnostics) and `UnsafeFormatError` if the result would mean something else."""
+def format_spec(text: str, path: str = "<string>", *, wrap: int = 0) -> str:
+    """`text` in canonical form (see the module docstring), its prose re-wrapped to `wrap` columns when `wrap`
+    is positive. Raises `SpecLintError` when the text has syntax errors (the parser's error diagnostics) and
+    `UnsafeFormatError` if the result would mean something else."""
     source = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     before = parse(source, path)
     errors = tuple(d for d in before.diagnostics if d.severity == "error")
     if errors:
         raise SpecLintError(errors, [path])
     lines = source.split("\n")
-    formatted = _render(lines, _plan(lines, _MD.parse(source), before.spec))
+    formatted = wrap_prose(_render(lines, _plan(lines, _MD.parse(source), before.spec)), wrap)
     _verify(before, parse(formatted, path))
     return formatted

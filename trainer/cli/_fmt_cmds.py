@@ -31,11 +31,12 @@ class Formatted:
     """Whether the file's bytes differ from the canonical form (line endings and a BOM count)."""
 
 
-def format_ref(ref: SpecRef) -> Formatted:
-    """Read and format one spec. Raises `SpecLoadError` (unreadable) and `SpecLintError` (syntax errors)."""
+def format_ref(ref: SpecRef, wrap: int = 0) -> Formatted:
+    """Read and format one spec (its prose re-wrapped to `wrap` columns when positive). Raises `SpecLoadError`
+    (unreadable) and `SpecLintError` (syntax errors)."""
     raw = read_bytes(ref)
     text = decode(raw, str(ref))
-    formatted = format_spec(text, str(ref))
+    formatted = format_spec(text, str(ref), wrap=wrap)
     return Formatted(ref, text, formatted, formatted.encode("utf-8") != raw)
 
 
@@ -74,6 +75,9 @@ def fmt(
         "--check", help="Write nothing; list the files not in canonical form and exit 1 if there is any.")] = False,
     show_diff: Annotated[bool, typer.Option(
         "--diff", help="Write nothing; print a unified diff of what formatting would change.")] = False,
+    wrap: Annotated[int, typer.Option(
+        "--wrap", metavar="WIDTH", min=0, help="Re-wrap prose paragraphs and `-` bullet items to WIDTH columns "
+        "(0, the default: never re-wrap).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Rewrite specs in place in canonical form (like `black` or `opa fmt`).
@@ -82,10 +86,14 @@ def fmt(
     response=.. tags=.. rules=..}`, unknown keys after them alphabetically,
     single spaces, values quoted only when needed; `-` bullets for rules; no
     trailing whitespace (a Markdown hard line break keeps two spaces); one
-    blank line between blocks; one newline at the end. Prose is never
-    re-wrapped, code blocks and HTML comments are kept as they are, example
-    dialogues lose only trailing whitespace. Formatting never changes what a
-    spec means: its revision id stays the same.
+    blank line between blocks; one newline at the end. Prose is not
+    re-wrapped unless `--wrap WIDTH` asks (plain paragraphs and the text of
+    `-` bullet items, re-flowed to WIDTH columns; never headings, code,
+    HTML, tables, front matter, dialogues or lines with hard breaks, and
+    never inside a code span or a link). Code blocks and HTML comments are
+    kept as they are, example dialogues lose only trailing whitespace.
+    Formatting never changes what a spec means: its revision id stays the
+    same.
 
     A file is written (atomically) only when it changes. `--check` and
     `--diff` write nothing. Exit 0 when done (with `--check`: every file is
@@ -105,7 +113,7 @@ def fmt(
     results: list[Formatted] = []
     for ref in refs:
         try:
-            results.append(format_ref(ref))
+            results.append(format_ref(ref, wrap))
         except DelibError as exc:  # unreadable, or syntax errors: report every file, then write nothing
             report(exc)
     if len(results) < len(refs):
