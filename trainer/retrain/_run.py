@@ -40,7 +40,8 @@ from trainer.retrain._report import CategoryRows, RetrainReport, Stage, write_re
 from trainer.training import AnswerJudge, RLStageConfig, SFTStageConfig, train_rl, train_sft
 from trainer.training.errors import DataError, RunStateError, TrainingError
 
-BUNDLE, DATA, SFT, RL = "bundle", "data", "sft", "rl"
+BUNDLE_DIR, DATA_DIR, SFT_DIR, RL_DIR = "bundle", "data", "sft", "rl"
+"""The folders a retrain writes under its output folder."""
 C = TypeVar("C", SFTStageConfig, RLStageConfig)
 PROFILES = (None, "compact")
 """Built-in template sets, tried in order to find the one the parent's bundle was compiled with."""
@@ -134,7 +135,7 @@ def prepare(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
         templates, template_name = _templates(options.templates, old)
         counter = resolve_counter(options.tokenizer)[0]
         reasoning = old.reasoning if old is not None else TAGS  # the run's reasoning format, kept
-        bundle = build_bundle(specs, out / BUNDLE, templates=templates, counter=counter, reasoning=reasoning)[0] \
+        bundle = build_bundle(specs, out / BUNDLE_DIR, templates=templates, counter=counter, reasoning=reasoning)[0] \
             if write else compile_specs(specs, templates=templates, counter=counter, reasoning=reasoning)
     except CompileError as exc:
         raise RetrainError(str(exc)) from exc
@@ -145,8 +146,8 @@ def prepare(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
     report = RetrainReport(
         status="planned", parent_run=str(lin.run.root), parent_kind=lin.run.manifest.kind, stages=stages,
         spec=tuple(spec), old_revision=old_revision, new_revision=bundle.revision, templates=template_name,
-        categories=tuple(CategoryRows(**c.model_dump()) for c in changes), bundle=str(out / BUNDLE),
-        data=str(out / DATA) if "sft" in stages else None)
+        categories=tuple(CategoryRows(**c.model_dump()) for c in changes), bundle=str(out / BUNDLE_DIR),
+        data=str(out / DATA_DIR) if "sft" in stages else None)
     return Prepared(lin, stages, bundle, report)
 
 
@@ -187,7 +188,7 @@ def _regenerate(prep: Prepared, out: Path, options: RetrainOptions, backend: Cha
         raise RetrainError(f"{old_data}: the SFT data has no generation.json, so it cannot be regenerated the same "
                            "way (it was made by an older delib)",
                            f"rerun `delib generate` into {old_data} once (everything is reused), then retrain")
-    data = out / DATA
+    data = out / DATA_DIR
     if not (data / WORK_DIR).exists() and (old_data / WORK_DIR).is_dir():
         shutil.copytree(old_data / WORK_DIR, data / WORK_DIR)
     changes = {"spec": prep.report.spec[0] if recipe.spec is not None and len(prep.report.spec) == 1 else None}
@@ -226,7 +227,7 @@ def retrain(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
             update: dict[str, object] = {"model": start}
             if options.sft_max_steps is not None:
                 update["max_steps"] = options.sft_max_steps
-            result = train_sft(out / DATA, out / SFT, sft.model_copy(update=update))
+            result = train_sft(out / DATA_DIR, out / SFT_DIR, sft.model_copy(update=update))
             start = str(result.run_dir)
             report = report.model_copy(update={"runs": report.runs | {"sft": start}})
             write_report(out, report)
@@ -238,7 +239,7 @@ def retrain(run_dir: str | Path, spec: Sequence[str], out_dir: str | Path, optio
             if options.judge is not None:
                 update["rewards"] = rl.rewards.model_copy(update={"judge": options.judge})
             prompts = prep.lineage.rl.manifest.data.path  # type: ignore[union-attr]  # _config checked it
-            result = train_rl(out / BUNDLE, prompts, out / RL, rl.model_copy(update=update), judge=rl_judge)
+            result = train_rl(out / BUNDLE_DIR, prompts, out / RL_DIR, rl.model_copy(update=update), judge=rl_judge)
             report = report.model_copy(update={"runs": report.runs | {"rl": str(result.run_dir)}})
     except BaseException as exc:
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc).splitlines()[0]

@@ -28,7 +28,7 @@ MANIFEST = RUN_MANIFEST
 CHECKPOINTS = "checkpoints"
 FINAL = RUN_FINAL
 ADAPTER = "adapter"
-BUNDLE = "bundle"
+BUNDLE_DIR = "bundle"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 _COMPLETE_MARK = "trainer_state.json"
 """Written by transformers at the end of a checkpoint save: a checkpoint without it is incomplete."""
@@ -58,7 +58,7 @@ class RunLayout:
 
     @property
     def bundle(self) -> Path:
-        return self.root / BUNDLE
+        return self.root / BUNDLE_DIR
 
 
 @dataclass(frozen=True)
