@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
                                                          [--sft-steps 30] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
-    .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30 [--lr 1e-4] [--out build/demo]
+    .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30 [--lr 1e-4] [--spec-examples]
+                                                         [--out build/dev]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
 scale up): prompt sets from SpecBench and the
@@ -129,15 +130,29 @@ def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: 
     return results
 
 
+def _spec_examples_split() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`--spec-examples`: the Model Spec's train-split example prompts (user turns only), a hash quarter held
+    out as dev prompts and the rest for training (the eval split is never touched)."""
+    from trainer.demo import MODEL_SPEC, _examples
+
+    rows = _examples((MODEL_SPEC,), "train") if MODEL_SPEC.exists() else []
+    held = [r for r in rows if int(hashlib.sha256(f"dev:{r['id']}".encode()).hexdigest(), 16) % 4 == 0]
+    return [r for r in rows if r not in held], held
+
+
 def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """One SFT run per step count on the demo's data, each evaluated with the base model on the dev set."""
+    """One SFT run per step count on the demo's data, each evaluated with the base model on the dev set
+    (and, with `--spec-examples`, on the Model Spec dev prompts)."""
     from trainer.demo import dev_set, prompt_sets, write_project
     from trainer.project import build, load_project
     from trainer.promptsets import write_rows
     from trainer.training import train_sft
 
-    write_project(out, prompt_sets(args.train, args.eval), sft_steps=args.sft_steps, lr=args.lr,
-                  rl_steps=args.rl_steps)
+    sets = prompt_sets(args.train, args.eval)
+    spec_train, spec_dev = _spec_examples_split() if args.spec_examples else ([], [])
+    sets["train"] += spec_train
+    sets["rl"] = [r for r in sets["train"] if "category" in r]
+    write_project(out, sets, sft_steps=args.sft_steps, lr=args.lr, rl_steps=args.rl_steps)
     project = load_project(out)
     project = project.model_copy(update={"build": project.build.model_copy(
         update={"stages": ("lint", "compile", "generate")})})
@@ -151,7 +166,11 @@ def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
         print(f"  SFT {steps} steps at {args.lr:g}: {time.perf_counter() - started:.0f}s", flush=True)
         models[f"sft {steps} @ {args.lr:g}"] = f"hf:{run}/final"
     write_rows(out / "dev.jsonl", dev_set(args.train))
-    return _evaluate(out, models, {"dev": out / "dev.jsonl"}, args.tokens)
+    dev_sets = {"dev": out / "dev.jsonl"}
+    if spec_dev:
+        write_rows(out / "dev_spec_examples.jsonl", spec_dev)
+        dev_sets["dev (Model Spec examples)"] = out / "dev_spec_examples.jsonl"
+    return _evaluate(out, models, dev_sets, args.tokens)
 
 
 def _fmt(interval: dict[str, Any] | None, signed: bool = False) -> str:
@@ -189,6 +208,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
     parser.add_argument("--dev-curve", metavar="STEPS", help="choose settings: SFT runs of these step counts "
                         "(comma-separated), evaluated on the dev set only")
+    parser.add_argument("--spec-examples", action="store_true", help="with --dev-curve: the Model Spec's "
+                        "train-split example prompts in training, a hash quarter of them held out as dev prompts")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.dev_curve:
