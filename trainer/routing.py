@@ -59,6 +59,21 @@ class Categoriser(Protocol):
         ...
 
 
+def unknown_categories(located: Sequence[tuple[str, str | None]],
+                       categories: Sequence[str]) -> tuple[str, str] | None:
+    """What every stage says when prompts name a category the bundle lacks: `(message, hint)`, or None when
+    every named category exists. `located` pairs where each prompt is (`path:line`) with its category."""
+    known = set(categories)
+    bad = [(where, category) for where, category in located if category is not None and category not in known]
+    if not bad:
+        return None
+    shown = "; ".join(f"{where}: {category!r}" for where, category in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    return (f"{len(bad)} prompt(s) name a category the bundle does not have ({shown}{more})",
+            f"the bundle's categories are {', '.join(categories)}; fix the category, or leave it out to route the "
+            "prompt by retrieval")
+
+
 def route_text(prompt: Sequence[Message]) -> str:
     """The text a prompt is routed by: its last user turn (`compiler.prompt_files.last_user_text`)."""
     return last_user_text(prompt)

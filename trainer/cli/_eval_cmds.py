@@ -216,7 +216,7 @@ def eval_judge_cmd(
         fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
     with library_messages():  # the router's embedder and the judge load libraries that warn and log
-        placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify))
+        placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify), labeled)
         _notify(f"loading the judge ({judge}) ...")
         the_judge = open_judge(judge, sources.bundle, config)
         assert not isinstance(the_judge, PanelJudge)

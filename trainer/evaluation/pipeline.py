@@ -75,7 +75,7 @@ def evaluate(run: EvalRun, sources: Sources, config: EvalConfig, *, notify: Noti
     from trainer.judging import is_reward_model, open_judge
 
     rows = read_prompt_file(run.prompts, run.category_column)[:run.limit]
-    placements = place_prompts(rows, sources.bundle.categories, sources.router(notify))
+    placements = place_prompts(rows, sources.bundle.categories, sources.router(notify), run.prompts)
     with _backends(notify) as open_one:
         models = [open_one(run.model, "model"), *([open_one(run.vs, "baseline")] if run.vs is not None else [])]
         if len(models) == 2 and models[0].model_id == models[1].model_id:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +38,7 @@ from trainer.evaluation.records import (
 from trainer.evaluation.routing import RouteFn
 from trainer.judging import Grade, JudgeConfig, JudgeRequest
 from trainer.judging.refusal import heuristic_style, keyword_refusal, opening_style
+from trainer.routing import unknown_categories
 
 
 class EvalConfig(BaseModel):
@@ -92,15 +94,14 @@ class Placeable(Protocol):
 
 
 def place_prompts(prompts: Sequence[Placeable], categories: Sequence[str],
-                  route: RouteFn | None) -> list[Placement]:
-    """A category for every prompt. Raises `EvalError` for a category the bundle lacks, or for prompts
-    without a category when there is no router."""
-    known = set(categories)
-    unknown = [p for p in prompts if p.category is not None and p.category not in known]
-    if unknown:
-        shown = ", ".join(f"line {p.line}: {p.category!r}" for p in unknown[:5])
-        raise EvalError(f"{len(unknown)} prompt(s) name a category the bundle does not have ({shown})",
-                        f"the bundle's categories are: {', '.join(categories)}")
+                  route: RouteFn | None, source: str | Path | None = None) -> list[Placement]:
+    """A category for every prompt. Raises `EvalError` for a category the bundle lacks (the message every
+    stage gives, `trainer.routing.unknown_categories`; `source` names the file), or for prompts without a
+    category when there is no router."""
+    where = f"{source}:" if source is not None else "line "
+    problem = unknown_categories([(f"{where}{p.line}", p.category) for p in prompts], categories)
+    if problem:
+        raise EvalError(*problem)
     missing = [i for i, p in enumerate(prompts) if p.category is None]
     routed = {}
     if missing:

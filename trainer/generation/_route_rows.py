@@ -16,6 +16,7 @@ from trainer.generation._plan import RoutedRow
 from trainer.generation._prompts import PromptRow
 from trainer.generation._routing import CachedRoute, Categoriser, Route, RoutingError, route_key, route_text
 from trainer.generation._worklog import WorkLog
+from trainer.routing import unknown_categories
 
 
 @dataclass
@@ -32,13 +33,9 @@ class Routing:
 
 def check_categories(rows: Sequence[PromptRow], bundle: Bundle) -> None:
     """Every category a row names exists in the bundle; raises `RoutingError` listing the bad rows."""
-    known = set(bundle.categories)
-    bad = [(r.source, r.category) for r in rows if r.category is not None and r.category not in known]
-    if bad:
-        shown = "; ".join(f"{source}: {category!r}" for source, category in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise RoutingError(f"{len(bad)} row(s) name a category the bundle does not have ({shown}{more}); the "
-                           f"bundle's categories are {', '.join(bundle.categories)}")
+    problem = unknown_categories([(r.source, r.category) for r in rows], bundle.categories)
+    if problem:
+        raise RoutingError(*problem)
 
 
 def _lookup(rows: Sequence[PromptRow], categoriser: Categoriser | None, cache: WorkLog[CachedRoute],

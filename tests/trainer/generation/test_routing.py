@@ -67,7 +67,8 @@ def test_rows_without_category_need_a_categoriser(tmp_path: Path) -> None:
 
 
 def test_unknown_categories_fail_before_any_call(tmp_path: Path) -> None:
-    with pytest.raises(RoutingError, match=r"1 row\(s\) name a category the bundle does not have \(test:2: 'nope'\)"):
+    unknown = r"1 prompt\(s\) name a category the bundle does not have \(test:2: 'nope'\)"
+    with pytest.raises(RoutingError, match=unknown):
         check_categories(rows((KILL, "weapons"), (ROAST, "nope")), tiny_bundle())
     gen = generator()
     with pytest.raises(RoutingError):
@@ -103,3 +104,20 @@ def test_judge_is_not_needed_for_routing(tmp_path: Path) -> None:
     grader = judge()
     run(tmp_path, rows((KILL, None)), grader=grader, categoriser=FakeCategoriser())
     assert all(c.conversations[0][0]["content"].startswith("# Grading rubric: Weapons") for c in grader.calls)
+
+
+def test_generate_and_eval_say_the_same_of_an_unknown_category(tmp_path: Path) -> None:
+    """One message (`trainer.routing.unknown_categories`) for the same file, whichever stage reads it."""
+    from trainer.evaluation import EvalError, read_prompt_file
+    from trainer.evaluation.runner import place_prompts
+    from trainer.generation import read_prompts
+
+    path = tmp_path / "p.jsonl"
+    path.write_text('\ufeff{"id": "a", "prompt": "roast me", "category": "sharks"}\n', encoding="utf-8")
+    bundle = tiny_bundle()
+    with pytest.raises(RoutingError) as generating:
+        check_categories(read_prompts(path), bundle)
+    with pytest.raises(EvalError) as evaluating:
+        place_prompts(read_prompt_file(path), bundle.categories, None, path)
+    assert str(generating.value) == str(evaluating.value)
+    assert f"({path}:1: 'sharks')" in str(evaluating.value) and "route the prompt by retrieval" in str(evaluating.value)
