@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from compiler.retrieval import Candidate
 from compiler.retrieval._fusion import NEG
 from compiler.retrieval._listwise import reorder
 from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder
-from trainer.cli import app, main
+from trainer.cli import app
 from trainer.llm_rerank import conversation, parse_ranking, ranking_scores
 
 runner = CliRunner()
@@ -122,31 +121,18 @@ def test_eval_retrieval_reports_llm_reranked_last(tmp_path: Path, fake_openai_se
     assert reports["default"]["top1"] == 0.0 and reports["llm-reranked"]["top1"] == 1.0
 
 
-def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["delib", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
-
-
-def test_an_http_error_is_a_clear_error(fake_openai_server: Any, fake_openai: Any, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_http_error_is_a_clear_error(fake_openai_server: Any, fake_openai: Any, delib_cli: Any) -> None:
     server = fake_openai_server(lambda request: fake_openai.error_reply(401, "bad key"))
-    code, out, err = run_main(["retrieve", str(TINY), PROMPT, "--llm-rerank", f"openai:{server.url}#fake-model"],
-                              monkeypatch, capsys)
+    code, out, err = delib_cli("retrieve", str(TINY), PROMPT, "--llm-rerank", f"openai:{server.url}#fake-model")
     assert code == 2 and out == "" and "Traceback" not in err and "internal error" not in err
     assert "error: the reranking model" in err and "failed on 1 of 1 prompts" in err and "401" in err
 
 
-def test_the_embedded_model_is_refused_before_anything_loads(monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_embedded_model_is_refused_before_anything_loads(monkeypatch: pytest.MonkeyPatch, delib_cli: Any) -> None:
     def no_model(address: str) -> Any:
         raise AssertionError("no backend may be opened")
 
     monkeypatch.setattr("trainer.llm_rerank.open_backend", no_model)
-    code, out, err = run_main(["eval-retrieval", str(TINY), "--examples", "--llm-rerank", "embedded"],
-                              monkeypatch, capsys)
+    code, out, err = delib_cli("eval-retrieval", str(TINY), "--examples", "--llm-rerank", "embedded")
     assert code == 2 and out == "" and "Traceback" not in err
     assert "--llm-rerank embedded" in err and "chance" in err
