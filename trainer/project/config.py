@@ -263,6 +263,7 @@ learning_rate = 2e-5
 batch_size = 4
 max_length = 2048
 save_steps = 100
+# group_by_length = false     # batch rows of similar length together (less padding, faster steps)
 # [sft.lora]                  # LoRA instead of full fine-tuning (merged into final/)
 # r = 16
 # alpha = 32
