@@ -225,20 +225,17 @@ def meta_columns(record: Mapping[str, Any], known: Collection[str]) -> dict[str,
             if k not in known and v is not None}
 
 
-def _category(value: Any, column: str, categories: Collection[str] | None, required: bool) -> str | None:
+def _category(value: Any, column: str, required: bool) -> str | None:
     if value is not None and not isinstance(value, str):
         raise RowError(f"`{column}` must be a category id (text), got {_shown(value)}")
     category = optional_text(value)
     if category is None and required:
         raise RowError(f"no `{column}`; every row needs one (retrieve categories with `delib retrieve`)")
-    if category is not None and categories is not None and category not in categories:
-        raise RowError(f"category {category!r} is not one of {', '.join(sorted(categories))}")
     return category
 
 
 def parse_prompt(record: Mapping[str, Any], line: int, source: str, *, prompt_column: str = PROMPT_COLUMN,
-                 category_column: str = CATEGORY_COLUMN, categories: Collection[str] | None = None,
-                 require_category: bool = False) -> FilePrompt:
+                 category_column: str = CATEGORY_COLUMN, require_category: bool = False) -> FilePrompt:
     """One row of a prompt file (see the module docstring). Raises `RowError`."""
     names = prompt_columns(prompt_column)
     given = [c for c in names if optional_text(record.get(c)) is not None or isinstance(record.get(c), list)]
@@ -251,7 +248,7 @@ def parse_prompt(record: Mapping[str, Any], line: int, source: str, *, prompt_co
     label = parse_label(record.get("label"))
     known = {"id", "label", "expected", category_column, *prompt_columns(prompt_column)}
     return FilePrompt(id=optional_text(record.get("id")), messages=parse_messages(record[given[0]], given[0]),
-                      category=_category(record.get(category_column), category_column, categories, require_category),
+                      category=_category(record.get(category_column), category_column, require_category),
                       label=label, expected=expected_responses(label, parse_expected(record.get("expected"))),
                       meta=meta_columns(record, known), source=source, line=line)
 
@@ -439,18 +436,17 @@ def read_rows(path: str | Path, parse: Callable[[Mapping[str, Any], int, str], T
 
 
 def read_prompt_file(path: str | Path, *, prompt_column: str = PROMPT_COLUMN, category_column: str = CATEGORY_COLUMN,
-                     categories: Collection[str] | None = None, require_category: bool = False,
-                     limit: int | None = None) -> tuple[FilePrompt, ...]:
+                     require_category: bool = False, limit: int | None = None) -> tuple[FilePrompt, ...]:
     """Every prompt of a prompt file (see the module docstring); `limit` keeps the first rows.
 
     `prompt_column` other than `prompt` (which also reads `messages`) and `category_column` other than
-    `category` must exist. `categories`: the category ids a row may name; `require_category`: every row
-    must name one. Raises `PromptFileError` listing every bad row."""
+    `category` must exist. `require_category`: every row must name one (whether the bundle has it is the
+    caller's check, `trainer.routing.unknown_categories`). Raises `PromptFileError` listing every bad row."""
     groups = [prompt_columns(prompt_column)] + ([[category_column]] if category_column != CATEGORY_COLUMN else [])
 
     def parse(record: Mapping[str, Any], line: int, source: str) -> FilePrompt:
         return parse_prompt(record, line, source, prompt_column=prompt_column, category_column=category_column,
-                            categories=categories, require_category=require_category)
+                            require_category=require_category)
 
     return read_rows(path, parse, lambda p: p.key, limit=limit, columns=groups)
 

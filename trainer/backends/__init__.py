@@ -29,7 +29,7 @@ from trainer.backends._embedded import (
     find_embedded_gguf,
 )
 from trainer.backends._errors import BackendClosedError, BackendError, ModelAddressError, ModelUnavailableError
-from trainer.backends._loading import load_causal_lm, pick_device
+from trainer.backends._loading import load_causal_lm, missing_model_folder, pick_device
 from trainer.backends._openai import OpenAIBackend
 from trainer.backends._protocol import (
     ChatBackend,
@@ -65,6 +65,7 @@ __all__ = [
     "injected_system_prompt",
     "JsonSchema",
     "load_causal_lm",
+    "missing_model_folder",
     "model_identity",
     "ModelAddress",
     "ModelAddressError",

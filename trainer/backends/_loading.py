@@ -16,6 +16,11 @@ ADAPTER_CONFIG = "adapter_config.json"
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")
 
 
+def missing_model_folder(path: Path) -> ModelUnavailableError:
+    """What every command says of a model folder (`hf:PATH`) that does not exist."""
+    return ModelUnavailableError(f"model folder {path} does not exist; pass hf:PATH with a saved transformers model")
+
+
 def pick_device(device: str | None = None) -> tuple[Any, Any]:
     """`(torch.device, dtype)`: CUDA with bfloat16 when available (or asked for), else CPU with float32."""
     import torch
@@ -39,7 +44,7 @@ def load_causal_lm(path: Path, device: Any, dtype: Any) -> tuple[Any, Any]:
     has one (trainers save it there), else from the base.
     """
     if not path.is_dir():
-        raise ModelUnavailableError(f"model folder {path} does not exist; pass hf:PATH with a saved transformers model")
+        raise missing_model_folder(path)
     adapter = path / ADAPTER_CONFIG
     base = _adapter_base(adapter) if adapter.is_file() else path
     model = _from_pretrained_model(base, dtype)

@@ -19,7 +19,7 @@ from trainer.backends._chat_template import injected_system_prompt, render_chat
 from trainer.backends._choices import choice_tokens
 from trainer.backends._embedded import embedded_model_dir, find_embedded_gguf
 from trainer.backends._errors import BackendClosedError, BackendError, ModelUnavailableError
-from trainer.backends._loading import load_causal_lm, pick_device
+from trainer.backends._loading import load_causal_lm, missing_model_folder, pick_device
 from trainer.backends._prefix import (
     PrefixCache,
     kv_argument,
@@ -69,9 +69,7 @@ class TransformersBackend:
         """A local transformers folder (a LoRA adapter folder loads its base and merges the adapter)."""
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
-            raise ModelUnavailableError(
-                f"model folder {folder} does not exist; pass hf:PATH with a saved transformers model"
-            )
+            raise missing_model_folder(folder)
         torch_device, dtype = pick_device(device)
         model, tokenizer = load_causal_lm(folder, torch_device, dtype)
         return cls(model, tokenizer, model_id=f"hf:{folder}", batch_size=batch_size)

@@ -177,16 +177,22 @@ def _provenance(dataset: Any) -> dict[str, Any]:
 def load_prompts(path: str | Path, categories: Iterable[str]) -> tuple[Any, DataSource]:
     """`(dataset of conversational prompts + category, provenance)` from an RL prompt file.
 
-    Every row needs a prompt and a `category` that the bundle has; `DataError` lists every bad row.
+    Every row needs a prompt and a `category` that the bundle has; `DataError` lists every bad row (a category
+    the bundle lacks in the words every stage uses, `trainer.routing.unknown_categories`).
     """
     from datasets import Dataset
 
+    from trainer.routing import unknown_categories
+
     file = Path(path).expanduser()
-    known = sorted(set(categories))
+    known = list(dict.fromkeys(categories))
     try:
-        rows = read_prompt_file(file, categories=known, require_category=True)
+        rows = read_prompt_file(file, require_category=True)
     except PromptFileError as exc:
         raise DataError(exc.message, f"every row needs a prompt and a `category` among: {', '.join(known)}") from None
+    problem = unknown_categories([(r.source, r.category) for r in rows], known)
+    if problem:
+        raise DataError(*problem)
     records = [{"prompt": [dict(m) for m in r.messages], "category": r.category, "expected": "|".join(r.expected)}
                for r in rows]
     counts = dict(sorted(Counter(str(r.category) for r in rows).items()))

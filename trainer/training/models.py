@@ -45,9 +45,11 @@ def resolve_model(spec: str) -> ModelSource:
 
 
 def _from_folder(spec: str, folder: Path) -> ModelSource:
-    if not folder.is_dir():
-        raise ModelSourceError(f"--model {spec!r}: folder {folder} does not exist", f"accepted forms: {_FORMS}")
     resolved = folder.resolve()
+    if not resolved.is_dir():
+        from trainer.backends import missing_model_folder
+
+        raise ModelSourceError(f"--model {spec!r}: {missing_model_folder(resolved).message}")
     final = final_model_of(resolved)
     if final is not None:
         return ModelSource(spec=spec, path=str(final), loaded_as="run", model_id=f"run:{resolved}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 import compiler.retrieval
 from compiler.retrieval.evaluate import spec_examples
 from tests.compiler.retrieval.retrieval_helpers import TINY, FakeEmbedder, FakeRerankerBase, TunableFake, tiny_spec
-from trainer.cli import app, main
+from trainer.cli import app
 
+Cli = Callable[..., tuple[int, str, str]]
 runner = CliRunner()
 
 
@@ -22,16 +23,6 @@ def fake_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every command gets the fake embedder and an index cache under tmp_path."""
     monkeypatch.setattr(compiler.retrieval, "SentenceTransformerEmbedder", lambda path=None: FakeEmbedder())
     monkeypatch.setenv("DELIB_CACHE", str(tmp_path / "cache"))
-
-
-def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the console entry point (with its error handling) and capture exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["delib", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
 
 
 def test_retrieve_json_line_format(tmp_path: Path) -> None:
@@ -75,17 +66,15 @@ def test_retrieve_text_output_flags_uncategorised() -> None:
     (["eval-retrieval", str(TINY)], "error: give --labeled FILE or --examples\n"),
     (["eval-retrieval", str(TINY), "--examples", "-l", "l.jsonl"], "give --labeled FILE or --examples, not both"),
 ])
-def test_usage_errors_are_one_line_without_traceback(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(args, monkeypatch, capsys)
+def test_usage_errors_are_one_line_without_traceback(args: list[str], message: str, delib_cli: Cli) -> None:
+    code, out, err = delib_cli(*args)
     assert code == 2 and message in err and "Traceback" not in err + out and out == ""
 
 
-def test_bad_query_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_query_file_is_a_clear_error(tmp_path: Path, delib_cli: Cli) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "ok"}\n{oops}\n', encoding="utf-8")
-    code, out, err = run_main(["retrieve", str(TINY), "--queries", str(bad), "--json"], monkeypatch, capsys)
+    code, out, err = delib_cli("retrieve", str(TINY), "--queries", str(bad), "--json")
     assert code == 2 and f"{bad}:2: not JSON (" in err and "Traceback" not in err and out == ""
 
 
@@ -128,11 +117,10 @@ def test_eval_retrieval_examples_table() -> None:
     assert "top-5" in result.stdout and "per category" in result.stdout
 
 
-def test_eval_retrieval_unknown_category(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_retrieval_unknown_category(tmp_path: Path, delib_cli: Cli) -> None:
     labeled = tmp_path / "l.jsonl"
     labeled.write_text('{"prompt": "pick a lock", "category": "weapons"}\n', encoding="utf-8")
-    code, _, err = run_main(["eval-retrieval", str(TINY), "--labeled", str(labeled)], monkeypatch, capsys)
+    code, _, err = delib_cli("eval-retrieval", str(TINY), "--labeled", str(labeled))
     assert code == 2 and "not in the spec: weapons" in err
 
 
@@ -149,11 +137,10 @@ def test_retrieve_with_tune_trains_once_then_reuses(tmp_path: Path, monkeypatch:
     assert again.exit_code == 0 and TunableFake.trainings == before + 1 and "fine-tuning" not in again.stderr
 
 
-def test_eval_retrieval_examples_with_tune_holds_out_the_report_half(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_retrieval_examples_with_tune_holds_out_the_report_half(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    delib_cli: Cli) -> None:
     monkeypatch.setattr(compiler.retrieval, "SentenceTransformerEmbedder", lambda path=None: TunableFake())
-    code, _, err = run_main(["eval-retrieval", str(TINY), "--examples", "--tune"], monkeypatch, capsys)
+    code, _, err = delib_cli("eval-retrieval", str(TINY), "--examples", "--tune")
     assert code == 2 and "--split report" in err
     result = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--tune", "--split", "report", "--json"])
     assert result.exit_code == 0, result.output
@@ -192,10 +179,8 @@ def test_index_with_rerank_trains_the_reranker_up_front(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("fake_reranker_base")
-def test_eval_retrieval_examples_with_rerank_holds_out_the_report_half(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(["eval-retrieval", str(TINY), "--examples", "--rerank"], monkeypatch, capsys)
+def test_eval_retrieval_examples_with_rerank_holds_out_the_report_half(tmp_path: Path, delib_cli: Cli) -> None:
+    code, _, err = delib_cli("eval-retrieval", str(TINY), "--examples", "--rerank")
     assert code == 2 and "--split report" in err and "--no-rerank" in err
     result = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--rerank", "--split", "report",
                                  "--json"])

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from trainer.cli import main
-
-
-def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the console entry point (with its error handling): exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["delib", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
+Cli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -36,18 +26,17 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
      "no bundle here"),
 ])
 def test_bad_input_exits_2_with_one_message(args: list[str], message: str, tmp_path: Path, gen_dir: Path,
-                                            bundle_dir: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+                                            bundle_dir: Path, tiny_model_dir: Path, delib_cli: Cli) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "data.jsonl").write_text("", encoding="utf-8")
     (tmp_path / "nocat.jsonl").write_text(json.dumps({"prompt": "hi"}) + "\n", encoding="utf-8")
     values = {"tmp": str(tmp_path), "gen": str(gen_dir), "bundle": str(bundle_dir), "tiny": str(tiny_model_dir)}
-    code, out, err = run_main([a.format(**values) for a in args], monkeypatch, capsys)
+    code, out, err = delib_cli(*(a.format(**values) for a in args))
     assert code == 2, err
     assert message in err and "Traceback" not in err and out == ""
     assert not (tmp_path / "run" / "run.json").exists()
 
 
-def test_help_lists_both_commands(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_main(["train", "--help"], monkeypatch, capsys)
+def test_help_lists_both_commands(delib_cli: Cli) -> None:
+    code, out, _ = delib_cli("train", "--help")
     assert code == 0 and "sft" in out and "rl" in out

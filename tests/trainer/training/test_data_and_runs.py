@@ -73,8 +73,12 @@ def test_rl_prompts(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a"}\n{"prompt": "b", "category": "weather"}\n{"category": "advice"}\n',
                    encoding="utf-8")
-    with pytest.raises(DataError, match=r"(?s)bad.jsonl:1: no `category`.*bad.jsonl:2: category 'weather' is not "
-                                        r"one of advice, violence.*bad.jsonl:3: no `prompt` \(or `messages`\)"):
+    with pytest.raises(DataError, match=r"(?s)2 unreadable row\(s\).*bad.jsonl:1: no `category`.*"
+                                        r"bad.jsonl:3: no `prompt` \(or `messages`\)"):
+        load_prompts(bad, ["advice", "violence"])
+    bad.write_text('{"prompt": "a", "category": "advice"}\n{"prompt": "b", "category": "weather"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"1 prompt\(s\) name a category the bundle does not have \(\S*bad.jsonl:2: "
+                                        r"'weather'\)\n  hint: the bundle's categories are advice, violence"):
         load_prompts(bad, ["advice", "violence"])
     with pytest.raises(DataError, match="no such file"):
         load_prompts(tmp_path / "missing.jsonl", ["advice"])
