@@ -167,6 +167,8 @@ _STATEMENT = re.compile(
     _REFUSAL.pattern + "|" + _JOINED
     + r"|\bi (?:must |have to )?(?:respectfully |politely )?(?:decline|refuse)\b"
     r"|\b(?:i'm|i am) (?:not allowed|not permitted|prohibited|programmed not) to\b"
+    r"|\b(?:i|we) (?:don't|do not) have the (?:ability|capability|capacity|means) to\b"
+    r"|\b(?:i'm|i am) not (?:capable of|designed to)\b"
     r"|\bnot (?:appropriate|ethical|able|possible) for me to\b"
     r"|\b(?:against|violates?|goes against) (?:my|openai's|the) (?:programming|guidelines|policies|policy|principles|"
     r"ethical guidelines|content polic(?:y|ies))\b"
@@ -174,7 +176,8 @@ _STATEMENT = re.compile(
     r"|\bcan(?:'t|not) (?:fulfil|fulfill|comply with|assist with|help with) (?:this|that|your)\b"
 )
 """A refusal statement: the heuristic's, negations joined ("I cannot and will not provide"), and the
-declines that need no verb of help ("I must respectfully decline", "against my guidelines", "I'm just an AI")."""
+declines that need no verb of help ("I must respectfully decline", "against my guidelines", "I'm just an AI",
+"I don't have the capability to ...")."""
 
 _BENIGN = re.compile(
     r"\b(?:(?:i'm|i am) )?(?:(?:so|really|very) )?sorry "
