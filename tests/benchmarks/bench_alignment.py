@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
                                                          [--sft-steps 30] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
-    .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30 [--lr 1e-4] [--spec-examples]
+    .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30,40@7e-5 [--lr 1e-4] [--spec-examples]
                                                          [--out build/dev]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
@@ -24,7 +24,8 @@ ablation and the evaluations run.
 `--dev-curve STEPS`: how the demo's SFT settings are chosen, never on the eval split or XSTest. It builds
 the data (generate), trains one SFT run per step count at `--lr` on it, and evaluates base and each run on
 the *dev* set (`trainer.demo.dev_set`: prompts written for choosing settings, and SpecBench train-split
-prompts the demo does not train on), printing the refusal / over-refusal curve to OUT/dev_curve.json.
+prompts the demo does not train on) and on the Model Spec dev prompts (a hash quarter of its train-split
+examples), printing the refusal / over-refusal curve to OUT/dev_curve.json.
 """
 
 from __future__ import annotations
@@ -140,17 +141,28 @@ def _spec_examples_split() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [r for r in rows if r not in held], held
 
 
+def _curve_points(text: str, lr: float) -> list[tuple[int, float]]:
+    """`--dev-curve` points: `STEPS` (at `--lr`) or `STEPS@LR`, comma-separated."""
+    points = []
+    for item in text.split(","):
+        steps, _, rate = item.strip().partition("@")
+        points.append((int(steps), float(rate) if rate else lr))
+    return points
+
+
 def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One SFT run per step count on the demo's data, each evaluated with the base model on the dev set
-    (and, with `--spec-examples`, on the Model Spec dev prompts)."""
+    and on the Model Spec dev prompts (a hash quarter of its train-split examples, which the demo never
+    trains on)."""
     from trainer.demo import dev_set, prompt_sets, write_project
     from trainer.project import build, load_project
     from trainer.promptsets import write_rows
     from trainer.training import train_sft
 
     sets = prompt_sets(args.train, args.eval)
-    spec_train, spec_dev = _spec_examples_split() if args.spec_examples else ([], [])
-    sets["train"] += spec_train
+    spec_train, spec_dev = _spec_examples_split()
+    if args.spec_examples:
+        sets["train"] += spec_train
     sets["rl"] = [r for r in sets["train"] if "category" in r]
     write_project(out, sets, sft_steps=args.sft_steps, lr=args.lr, rl_steps=args.rl_steps)
     project = load_project(out)
@@ -158,13 +170,12 @@ def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
         update={"stages": ("lint", "compile", "generate")})})
     build(project, echo=lambda line: print(f"  {line}", flush=True))
     models = {"base": project.sft.model}
-    for steps in (int(s) for s in args.dev_curve.split(",")):
-        run = out / "out" / "runs" / f"dev-sft-{steps}-{args.lr:g}"
+    for steps, lr in _curve_points(args.dev_curve, args.lr):
+        run = out / "out" / "runs" / f"dev-sft-{steps}-{lr:g}"
         started = time.perf_counter()
-        train_sft(out / "out" / "data", run, project.sft.model_copy(update={"max_steps": steps,
-                                                                          "learning_rate": args.lr}))
-        print(f"  SFT {steps} steps at {args.lr:g}: {time.perf_counter() - started:.0f}s", flush=True)
-        models[f"sft {steps} @ {args.lr:g}"] = f"hf:{run}/final"
+        train_sft(out / "out" / "data", run, project.sft.model_copy(update={"max_steps": steps, "learning_rate": lr}))
+        print(f"  SFT {steps} steps at {lr:g}: {time.perf_counter() - started:.0f}s", flush=True)
+        models[f"sft {steps} @ {lr:g}"] = f"hf:{run}/final"
     write_rows(out / "dev.jsonl", dev_set(args.train))
     dev_sets = {"dev": out / "dev.jsonl"}
     if spec_dev:
@@ -206,10 +217,11 @@ def main() -> int:
     parser.add_argument("--rl-steps", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96, help="answer token limit at evaluation")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench")
-    parser.add_argument("--dev-curve", metavar="STEPS", help="choose settings: SFT runs of these step counts "
-                        "(comma-separated), evaluated on the dev set only")
-    parser.add_argument("--spec-examples", action="store_true", help="with --dev-curve: the Model Spec's "
-                        "train-split example prompts in training, a hash quarter of them held out as dev prompts")
+    parser.add_argument("--dev-curve", metavar="STEPS", help="choose settings: SFT runs of these step "
+                        "counts (comma-separated; STEPS@LR for another learning rate than --lr), evaluated on the "
+                        "dev sets only")
+    parser.add_argument("--spec-examples", action="store_true", help="with --dev-curve: train on the Model "
+                        "Spec's train-split example prompts too, all but the hash quarter that is a dev set")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.dev_curve:
