@@ -151,7 +151,7 @@ def _examples(specs: Sequence[Path], split: str) -> list[dict[str, Any]]:
 
 
 def _written(path: Path) -> list[dict[str, Any]]:
-    from compiler.prompt_files import read_jsonl
+    from compiler.record_files import read_jsonl
 
     return read_jsonl(path)
 

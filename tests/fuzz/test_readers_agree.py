@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from compiler import retrieval
-from compiler.prompt_files import read_jsonl  # the JSONL reader under `delib train sft` data
+from compiler.record_files import read_jsonl  # the JSONL reader under `delib train sft` data
 from trainer import evaluation, generation, training
 
 TURNS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Roast me,\u2028gently."}]

@@ -27,7 +27,7 @@ without a usable category), `WorkLogError` (the output folder cannot be used), `
 file cannot be written); backends raise `trainer.backends.BackendError`.
 """
 
-from compiler.prompt_files import read_jsonl
+from compiler.record_files import read_jsonl
 from trainer.generation._config import GenerationConfig
 from trainer.generation._judging import JudgeInput
 from trainer.generation._lazy import LazyBackend, check_address, expected_model_id

@@ -22,7 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compiler.prompt_files import PromptFileError, numbered_jsonl, read_prompt_file
+from compiler.prompt_files import PromptFileError, read_prompt_file
+from compiler.record_files import numbered_jsonl
 from trainer.training.errors import DataError
 
 DATASET_DIR = "dataset"
@@ -125,7 +126,7 @@ def _from_jsonl(path: Path) -> Any:
 
 
 def _numbered_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """`(line, object)` of every row of a JSONL file (`compiler.prompt_files.numbered_jsonl`)."""
+    """`(line, object)` of every row of a JSONL file (`compiler.record_files.numbered_jsonl`)."""
     try:
         return numbered_jsonl(path)
     except PromptFileError as exc:
