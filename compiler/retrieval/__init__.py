@@ -14,6 +14,7 @@ Errors: `RetrievalIndexError` (an index cannot be used), `EmbedderError` (a mode
 `QueryFileError` (a query or labelled file cannot be read).
 """
 
+from compiler.retrieval._bm25 import Bm25Scorer
 from compiler.retrieval._config import DEFAULT_THRESHOLD, METHODS, TUNED_THRESHOLD, Method, RetrievalConfig
 from compiler.retrieval._embedder import Embedder, EmbedderError, SentenceTransformerEmbedder, default_model_path
 from compiler.retrieval._files import LabeledPrompt, QueryFileError, read_labeled, read_prompts
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "METHODS",
     "TUNED_THRESHOLD",
+    "Bm25Scorer",
     "BuildReport",
     "Candidate",
     "CategoryScore",

@@ -103,7 +103,7 @@ def cite(prompts: Sequence[str], categories: Sequence[str], expected: Sequence[t
          specs: Sequence[Spec]) -> list[str]:
     """Per prompt, the citation of its category's best-matching rule (see the module); '' when the
     category has no rule."""
-    from compiler.retrieval._bm25 import Bm25Scorer  # numpy and bm25s load only when citing
+    from compiler.retrieval import Bm25Scorer  # numpy and bm25s load only when citing
 
     rules = _rules_by_category(specs)
     out = []
