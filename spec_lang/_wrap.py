@@ -28,7 +28,8 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from spec_lang.parser import _EXAMPLE, _FOOTNOTE_DEFINITION, _MD
+from spec_lang._md_tokens import _FOOTNOTE_DEFINITION
+from spec_lang.parser import _EXAMPLE, _MD
 from spec_lang.versions import normalise_text
 
 _RISKY_START = re.compile(r"(?:[-+*=_]+|#{1,6}|\d+[.)])$|[>|<:]|```|~~~|!!!|\[[^\]]*\]:")

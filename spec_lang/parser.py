@@ -19,6 +19,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from spec_lang._attrs import malformed_rule_id, split_heading, split_rule, unmarked_heading_id
 from spec_lang._dialogue import parse_dialogue
 from spec_lang._front_matter import opens_front_matter, read_front_matter, unclosed
+from spec_lang._md_tokens import list_items, references, top_level_groups
 from spec_lang.diagnostics import Diagnostic, diag
 from spec_lang.ids import id_problem
 from spec_lang.model import (
@@ -53,11 +54,6 @@ PART_HEADINGS: dict[str, tuple[str, Response | None]] = {
 
 _EXAMPLE = re.compile(r"^\*\*Example\*\*\s*:\s*(?P<title>.*)$", re.S)
 _DEFINITION = re.compile(r"^\*\*(?P<term>[^*\n]+?)(?::\*\*|\*\*\s*:)\s*(?P<text>.*)$", re.S)
-_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
-_FOOTNOTE_DEFINITION = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
-"""`[^key]: text` at the start of a line defines a footnote; `[^key]` anywhere else (even before a `:`,
-as in `the following[^key]:`) refers to one."""
-_LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d+[.)])(\s+|$)")
 
 
 def _markdown() -> MarkdownIt:
@@ -96,18 +92,6 @@ class _SectionBuilder:
         return Section(id=self.id, title=self.title, level=self.level, parent=self.parent, attrs=self.attrs,
                        kind=self.kind, body=tuple(self.body), refs=tuple(self.refs),
                        footnotes=tuple(self.footnotes), span=span)
-
-
-def _groups(tokens: list[Token]) -> list[list[Token]]:
-    """Split a token stream into its top-level blocks."""
-    groups: list[list[Token]] = []
-    depth = 0
-    for tok in tokens:
-        if depth == 0:
-            groups.append([])
-        groups[-1].append(tok)
-        depth += tok.nesting
-    return groups
 
 
 class _Parser:
@@ -159,7 +143,7 @@ class _Parser:
         tokens = _MD.parse(self.text)
         if opens_front_matter(self.lines[0]) and not (tokens and tokens[0].type == "front_matter"):
             self.diags.append(unclosed(self.path))
-        for group in _groups(tokens):
+        for group in top_level_groups(tokens):
             if group[0].type == "heading_open":
                 self.block(group)
                 self.collect_refs(group)
@@ -348,7 +332,7 @@ class _Parser:
         return True
 
     def definition_list(self, group: list[Token]) -> bool:
-        items = self.list_items(group)
+        items = list_items(group, self.lines)
         parsed = [(_DEFINITION.match(text), line0, end0) for text, line0, end0 in items]
         if not parsed or not all(m for m, _, _ in parsed):
             return False
@@ -359,27 +343,11 @@ class _Parser:
                                  span=self.span(line0, 1, end0)))
         return True
 
-    def list_items(self, group: list[Token]) -> list[tuple[str, int, int]]:
-        """(text without the list marker, first line index, end line index) for each top-level item."""
-        base = group[0].level
-        out = []
-        for tok in group:
-            if tok.type == "list_item_open" and tok.level == base + 1 and tok.map is not None:
-                start, end = tok.map
-                raw = self.lines[start:end]
-                m = _LIST_MARKER.match(raw[0])
-                width = m.end() if m else 0
-                first = raw[0][width:]
-                rest = textwrap.dedent("\n".join(raw[1:]))
-                text = (first + ("\n" + rest if rest else "")).strip()
-                out.append((text, start, end))
-        return out
-
     def rule_group(self, group: list[Token]) -> None:
         cur = self.current
         assert cur is not None and group[0].map is not None
         rules: list[Rule] = []
-        for text, line0, end0 in self.list_items(group):
+        for text, line0, end0 in list_items(group, self.lines):
             ident, body = split_rule(text)
             span = self.span(line0, 1, end0)
             bad = malformed_rule_id(text) if ident is None else None
@@ -412,44 +380,9 @@ class _Parser:
     # -- references ----------------------------------------------------------------------------
     def collect_refs(self, group: list[Token]) -> None:
         """Record the cross-references and footnote refs of a block in the section it belongs to."""
-        refs = self.current.refs if self.current else self.preamble_refs
-        notes = self.current.footnotes if self.current else self.preamble_notes
-        for tok in group:
-            if tok.type != "inline" or tok.map is None:
-                continue
-            has_link, has_note = "](#" in tok.content, "[^" in tok.content
-            if not (has_link or has_note):
-                continue
-            start, end = tok.map
-            region = self.lines[start:end]
-            anchors = [(i, m.start()) for i, line in enumerate(region) for m in re.finditer(r"\]\(#", line)]
-            for n, (target, text) in enumerate(_links(tok)):
-                i, c = anchors[n] if n < len(anchors) else (0, 0)
-                refs.append(CrossRef(target=target, text=text, span=self.span(start + i, c + 3)))
-            for i, line in enumerate(region):
-                for m in _FOOTNOTE.finditer(line):
-                    if _FOOTNOTE_DEFINITION.match(line) and not line[: m.start()].strip():
-                        continue
-                    notes.append(FootnoteRef(key=m.group(1), span=self.span(start + i, m.start() + 1)))
-
-
-def _links(tok: Token) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    children = tok.children or []
-    i = 0
-    while i < len(children):
-        child = children[i]
-        href = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
-        if href.startswith("#"):
-            text = []
-            i += 1
-            while i < len(children) and children[i].type != "link_close":
-                # a line break inside the link text is a space (it has no content of its own)
-                text.append(" " if children[i].type in ("softbreak", "hardbreak") else children[i].content)
-                i += 1
-            out.append((href[1:], "".join(text)))
-        i += 1
-    return out
+        refs, notes = references(group, self.lines, self.span)
+        (self.current.refs if self.current else self.preamble_refs).extend(refs)
+        (self.current.footnotes if self.current else self.preamble_notes).extend(notes)
 
 
 def _slug(title: str) -> str:
