@@ -59,19 +59,22 @@ class Categoriser(Protocol):
         ...
 
 
-def unknown_categories(located: Sequence[tuple[str, str | None]],
-                       categories: Sequence[str]) -> tuple[str, str] | None:
+def unknown_categories(located: Sequence[tuple[str, str | None]], categories: Sequence[str],
+                       routable: bool = True) -> tuple[str, str] | None:
     """What every stage says when prompts name a category the bundle lacks: `(message, hint)`, or None when
-    every named category exists. `located` pairs where each prompt is (`path:line`) with its category."""
+    every named category exists. `located` pairs where each prompt is (`path:line`) with its category;
+    `routable` is False where a prompt cannot go without one (RL: the reward grades by the category's rubric),
+    and the hint then does not offer to leave it out."""
     known = set(categories)
     bad = [(where, category) for where, category in located if category is not None and category not in known]
     if not bad:
         return None
     shown = "; ".join(f"{where}: {category!r}" for where, category in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    fix = ("fix the category, or leave it out to route the prompt by retrieval" if routable else
+           "fix the category (every RL prompt needs one: the reward grades by its rubric)")
     return (f"{len(bad)} prompt(s) name a category the bundle does not have ({shown}{more})",
-            f"the bundle's categories are {', '.join(categories)}; fix the category, or leave it out to route the "
-            "prompt by retrieval")
+            f"the bundle's categories are {', '.join(categories)}; {fix}")
 
 
 def route_text(prompt: Sequence[Message]) -> str:

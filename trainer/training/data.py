@@ -191,7 +191,7 @@ def load_prompts(path: str | Path, categories: Iterable[str]) -> tuple[Any, Data
         rows = read_prompt_file(file, require_category=True)
     except PromptFileError as exc:
         raise DataError(exc.message, f"every row needs a prompt and a `category` among: {', '.join(known)}") from None
-    problem = unknown_categories([(r.source, r.category) for r in rows], known)
+    problem = unknown_categories([(r.source, r.category) for r in rows], known, routable=False)
     if problem:
         raise DataError(*problem)
     records = [{"prompt": [dict(m) for m in r.messages], "category": r.category, "expected": "|".join(r.expected)}

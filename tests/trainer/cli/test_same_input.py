@@ -117,6 +117,8 @@ def test_a_bad_model_address_gets_one_message(address: str, tmp_path: Path, deli
 
 
 def test_an_unknown_category_gets_one_message(tmp_path: Path, delib_cli: Cli) -> None:
+    """One message everywhere; the hint offers routing by retrieval only where a prompt may go without a
+    category (`train rl` needs one on every row)."""
     errors = {}
     for command in READ_CATEGORIES:
         folder = tmp_path / command.replace(" ", "-")
@@ -125,7 +127,10 @@ def test_an_unknown_category_gets_one_message(tmp_path: Path, delib_cli: Cli) ->
         assert code == 2 and NOT_LOADED not in stderr, (command, stderr)
         message, hint = _error(stderr)
         errors[command] = (message.replace(str(folder), "DIR"), hint)
-    expected = ("1 prompt(s) name a category the bundle does not have (DIR/prompts.jsonl:1: 'sharks')",
-                "hint: the bundle's categories are weapons, insults; fix the category, or leave it out to route the "
-                "prompt by retrieval")
-    assert errors == dict.fromkeys(READ_CATEGORIES, expected)
+    message = "1 prompt(s) name a category the bundle does not have (DIR/prompts.jsonl:1: 'sharks')"
+    hint = "hint: the bundle's categories are weapons, insults; fix the category"
+    expected = {command: (message, hint + (" (every RL prompt needs one: the reward grades by its rubric)"
+                                           if command == "train rl" else
+                                           ", or leave it out to route the prompt by retrieval"))
+                for command in READ_CATEGORIES}
+    assert errors == expected
