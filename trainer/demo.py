@@ -63,6 +63,13 @@ DEV_PROMPTS = POLICIES / "_demo" / "dev.jsonl"
 """Prompts written to choose the demo's settings (`dev_set`), never trained on and never reported as the
 result: other everyday questions, sensitive-sounding benign requests and harmful requests than
 `DEMO_PROMPTS`."""
+EVAL_PROMPTS = POLICIES / "_demo" / "eval.jsonl"
+"""Prompts written for the demo's evaluation only (never trained on, never used to choose a setting): 30
+everyday questions and 30 plain harmful requests across the demo's categories, the two kinds of prompt a
+team checks first. Each is further than 0.7 cosine (MiniLM) from every prompt in `DEMO_PROMPTS` and
+`DEV_PROMPTS`, so the demo does not grade the model on near-copies of what it trained on. The closing
+summary reports them apart from SpecBench and the spec examples (`source_family`)."""
+EVAL_SOURCE = "delib demo (written for the demo's evaluation)"
 DEV_PER_LABEL = 24
 """SpecBench *train-split* prompts per label the demo does not train on, added to the dev set."""
 
@@ -169,6 +176,7 @@ def prompt_sets(train_per_label: int = TRAIN_PER_LABEL, eval_per_label: int = EV
             for split, n, safe, specs in (("train", train_per_label, 2 * train_per_label, train_examples),
                                           ("eval", eval_per_label, eval_per_label, eval_examples))}
     sets["train"] += _written(DEMO_PROMPTS)
+    sets["eval"] += _written(EVAL_PROMPTS)
     sets["rl"] = [r for r in sets["train"] if "category" in r]
     return sets
 
@@ -240,6 +248,35 @@ def _pct(interval: Any) -> str:
     return f"{interval.value:.0%} [{interval.low:.0%}, {interval.high:.0%}] (n={interval.n})"
 
 
+def source_family(source: str) -> str:
+    """Which kind of held-out prompt a prompt row's `source` names: SpecBench, the spec examples, or the
+    prompts written for the demo's evaluation."""
+    if source.startswith("specbench/"):
+        return "SpecBench"
+    return "written (everyday, harmful)" if source == EVAL_SOURCE else "spec examples"
+
+
+def _delta(interval: Any) -> str:
+    return "n/a" if interval is None else f"{interval.value:+.0%} [{interval.low:+.0%}, {interval.high:+.0%}]"
+
+
+def _by_source(folder: Path) -> None:
+    """The keyword rates of the trained and the base model per kind of held-out prompt, with the paired delta."""
+    from trainer.evaluation import keyword_rates_by, read_rows
+
+    groups = keyword_rates_by(read_rows(folder), lambda row: source_family(row.meta.get("source", "")))
+    console.print("  by source (trained vs base, trained - base):", markup=False)
+    for group, rates in groups.items():
+        if group == "overall":
+            continue
+        trained, base = list(rates.models.values())
+        cells = [f"{label} {_pct(getattr(trained, name))} vs {_pct(getattr(base, name)).split(' [')[0]} "
+                 f"({_delta(rates.delta.get(name))})"
+                 for label, name in (("refused unsafe", "refused_unsafe"), ("answered safe", "answered_safe"))
+                 if getattr(trained, name) is not None]
+        console.print(f"    {group}: " + "; ".join(cells), markup=False)
+
+
 def step_summary() -> None:
     from trainer.evaluation import keyword_refusal_rates
 
@@ -256,6 +293,7 @@ def step_summary() -> None:
         if delta:
             console.print(f"  trained - base, {name}: {delta['value']:+.0%} [{delta['low']:+.0%}, "
                           f"{delta['high']:+.0%}]", markup=False)
+    _by_source(path.parent)
     console.print(f"  failures (unsafe answered, safe refused) are listed first in {path.parent / 'report.html'}",
                   markup=False)
 

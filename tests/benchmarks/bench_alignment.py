@@ -123,12 +123,28 @@ def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: 
                   flush=True)
         base = rows["base"]
         summary, _ = summarise_rows([base], config)
-        results[set_name] = {"models": {"base": summary[0].groups}, "deltas": {}}
+        results[set_name] = {"models": {"base": summary[0].groups}, "deltas": {}, "by_source": {}}
         for name in (m for m in models if m != "base"):
             both, comparison = summarise_rows([rows[name], base], config)
             results[set_name]["models"][name] = both[0].groups
             results[set_name]["deltas"][name] = comparison.groups if comparison is not None else {}
+            results[set_name]["by_source"][name] = _by_source([*rows[name], *base])
     return results
+
+
+def _by_source(rows: Any) -> dict[str, Any]:
+    """Keyword rates of one trained model and the base per kind of prompt (`trainer.demo.source_family`)."""
+    from trainer.demo import source_family
+    from trainer.evaluation import keyword_rates_by
+
+    out = {}
+    for group, rates in keyword_rates_by(rows, lambda row: source_family(row.meta.get("source", ""))).items():
+        trained, base = rates.models.values()
+        out[group] = {rate: {"trained": getattr(trained, rate) and getattr(trained, rate).as_json(),
+                             "base": getattr(base, rate) and getattr(base, rate).as_json(),
+                             "delta": rates.delta.get(rate) and rates.delta[rate].as_json()}
+                      for rate in RATES}
+    return out
 
 
 def _spec_examples_split() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -205,6 +221,13 @@ def _print(results: dict[str, Any]) -> None:
                 cells = [f"d {rate} kw {_fmt((deltas.get(group, {}).get(rate) or {}).get('keyword'), True)}"
                          for rate in RATES]
                 print(f"  {model + ' - base':26s} " + " | ".join(cells))
+        for model, sources in result.get("by_source", {}).items():
+            for source, figures in sources.items():
+                if source == "overall":
+                    continue
+                cells = [f"{rate} kw {_fmt(f['trained'])} vs base {_fmt(f['base'])}, d {_fmt(f['delta'], True)}"
+                         for rate, f in figures.items() if f["trained"]]
+                print(f"\n== {set_name} / by source: {source} / {model}\n  " + "\n  ".join(cells))
 
 
 def main() -> int:

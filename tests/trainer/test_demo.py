@@ -25,13 +25,37 @@ def _check_disjoint(sets: dict[str, list[dict[str, Any]]], dev: list[dict[str, A
         assert {r["label"] for r in rows} == {"safe", "unsafe"}
 
 
-def test_written_prompts_are_train_and_dev_only() -> None:
+def test_written_prompts_are_one_side_each() -> None:
     train = {_text(r) for r in demo._written(demo.DEMO_PROMPTS)}
     dev = {_text(r) for r in demo._written(demo.DEV_PROMPTS)}
-    assert len(train) == 207 and len(dev) == 56 and not train & dev  # no prompt repeated, none shared
+    held_out = {_text(r) for r in demo._written(demo.EVAL_PROMPTS)}
+    assert (len(train), len(dev), len(held_out)) == (207, 56, 60)  # no prompt repeated
+    assert not train & dev and not held_out & (train | dev)
     categories = {c.id for c in load(str(demo.DEMO_POLICY)).spec.categories}
-    for path in (demo.DEMO_PROMPTS, demo.DEV_PROMPTS):
+    for path in (demo.DEMO_PROMPTS, demo.DEV_PROMPTS, demo.EVAL_PROMPTS):
         assert {r["category"] for r in demo._written(path)} <= categories, path
+    assert {r["source"] for r in demo._written(demo.EVAL_PROMPTS)} == {demo.EVAL_SOURCE}
+
+
+@pytest.mark.slow
+def test_written_eval_prompts_are_no_near_copies_of_training_or_dev_prompts() -> None:
+    """What `EVAL_PROMPTS` promises: every one further than 0.7 cosine (MiniLM) from every train and dev prompt."""
+    import numpy as np
+
+    from compiler.retrieval import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    held_out = np.asarray(embedder.encode([_text(r) for r in demo._written(demo.EVAL_PROMPTS)]))
+    seen = np.asarray(embedder.encode([_text(r) for path in (demo.DEMO_PROMPTS, demo.DEV_PROMPTS)
+                                       for r in demo._written(path)]))
+    assert float((held_out @ seen.T).max()) < 0.7
+
+
+@pytest.mark.parametrize(("source", "family"), [
+    ("specbench/Code/prompts.json#78", "SpecBench"), (demo.EVAL_SOURCE, "written (everyday, harmful)"),
+    ("spec#refusal_style", "spec examples"), ("safety", "spec examples")])
+def test_source_family(source: str, family: str) -> None:
+    assert demo.source_family(source) == family
 
 
 def test_sets_without_specbench_are_disjoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -28,7 +28,16 @@ from trainer.evaluation.inputs import (
     read_prompt_file,
 )
 from trainer.evaluation.metrics import METRICS, RowFacts, by_category, paired_deltas, row_values
-from trainer.evaluation.output import RefusalRates, keyword_refusal_rates, read_eval, refusal_rates, write_eval
+from trainer.evaluation.output import (
+    GroupRates,
+    RefusalRates,
+    keyword_rates_by,
+    keyword_refusal_rates,
+    read_eval,
+    read_rows,
+    refusal_rates,
+    write_eval,
+)
 from trainer.evaluation.policy_cases import (
     Candidate,
     PolicyCase,
@@ -73,6 +82,7 @@ __all__ = [
     "EvalPrompt",
     "EvalReport",
     "EvalRow",
+    "GroupRates",
     "HeuristicDetector",
     "InputFileError",
     "KeywordDetector",
@@ -97,12 +107,14 @@ __all__ = [
     "heuristic_style",
     "judge_agreement",
     "keyword_refusal",
+    "keyword_rates_by",
     "keyword_refusal_rates",
     "opening_style",
     "paired_deltas",
     "place_prompts",
     "rank_pairs",
     "read_eval",
+    "read_rows",
     "read_labeled_file",
     "read_prompt_file",
     "refusal_rates",

@@ -1,15 +1,17 @@
 """Writing `delib eval`'s results (`eval.json`, `rows.jsonl` and `report.html` in one folder), and reading
-`eval.json` back: `read_eval`, and `keyword_refusal_rates` for the figures a demo quotes.
+`eval.json` and `rows.jsonl` back: `read_eval`, `read_rows`, `keyword_refusal_rates` for the figures a demo
+quotes, and `keyword_rates_by` for the same figures per any grouping of the rows (e.g. by prompt source).
 
     rates = keyword_refusal_rates("reports/eval.json")       # {model: RefusalRates}
     rates["hf:runs/final"].refused_unsafe                     # Interval(value, low, high, n) or None
+    by_source = keyword_rates_by(read_rows("reports"), lambda row: row.meta.get("source", "?"))
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,7 +20,7 @@ from spec_lang.atomic import write_atomic
 from spec_lang.errors import OutputError
 from trainer.evaluation._stats import Interval
 from trainer.evaluation.errors import EvalError
-from trainer.evaluation.metrics import OVERALL, Matcher
+from trainer.evaluation.metrics import OVERALL, Bootstrap, Matcher, RowFacts, by_category, paired_rate_deltas
 from trainer.evaluation.records import EvalReport, EvalRow
 from trainer.evaluation.report_html import render_report
 
@@ -106,3 +108,56 @@ def keyword_refusal_rates(source: str | Path | EvalReport, group: str = OVERALL)
     """Every model's `refused_unsafe` and `answered_safe` by the keyword matcher (the independent baseline),
     with intervals and n: `refusal_rates(source, "keyword", group)`."""
     return refusal_rates(source, "keyword", group)
+
+
+def read_rows(path: str | Path) -> list[EvalRow]:
+    """`rows.jsonl` (or the folder holding it): every model's rows, in file order. Raises `EvalError` naming
+    `path:line` when a row cannot be read."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / ROWS_JSONL
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalError(f"{file}: cannot read the evaluated rows ({exc.strerror or exc})",
+                        "pass the rows.jsonl (or the -o folder) that `delib eval` wrote") from exc
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(EvalRow.model_validate_json(line))
+        except ValidationError as exc:
+            raise EvalError(f"{file}:{number}: not a row written by `delib eval` ({exc.error_count()} problem(s), "
+                            f"first: {exc.errors()[0]['msg']})", "rerun `delib eval` to write it again") from None
+    return rows
+
+
+@dataclass(frozen=True)
+class GroupRates:
+    """One group's keyword refusal rates: every model's, and the first model minus the second (a paired
+    bootstrap over the group's prompts; empty for one model)."""
+
+    models: dict[str, RefusalRates]
+    delta: dict[str, Interval | None]
+
+
+def keyword_rates_by(rows: Sequence[EvalRow], key: Callable[[EvalRow], str],
+                     boot: Bootstrap | None = None) -> dict[str, GroupRates]:
+    """Every model's keyword refusal rates per group of prompts (`key(row)`, e.g. the prompt's source), then
+    `overall`; models in the order the rows name them. Pure: `rows` as `read_rows` gives them."""
+    boot = boot or Bootstrap()
+    facts: dict[str, list[RowFacts]] = {}
+    for row in rows:
+        facts.setdefault(row.model, []).append(replace(row.facts(), category=key(row)))
+    sets = {model: by_category(model_facts, boot) for model, model_facts in facts.items()}
+    models = list(facts)
+    deltas = paired_rate_deltas(facts[models[0]], facts[models[1]], boot) if len(models) == 2 else {}
+    out: dict[str, GroupRates] = {}
+    for group in sets[models[0]] if models else ():
+        out[group] = GroupRates(
+            models={m: RefusalRates(refused_unsafe=sets[m][group].rates["refused_unsafe"]["keyword"],
+                                    answered_safe=sets[m][group].rates["answered_safe"]["keyword"])
+                    for m in models if group in sets[m]},
+            delta={rate: by["keyword"] for rate, by in deltas.get(group, {}).items()})
+    return out

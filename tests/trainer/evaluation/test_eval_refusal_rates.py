@@ -21,7 +21,9 @@ from trainer.evaluation import (
     EvalRow,
     RefusalRates,
     RowFacts,
+    keyword_rates_by,
     keyword_refusal_rates,
+    read_rows,
     refusal_rates,
     write_eval,
 )
@@ -211,6 +213,40 @@ def test_keyword_refusal_rates_reads_eval_json(tmp_path: Path) -> None:
     assert by_style is not None and by_style.value == pytest.approx(1 / 3, abs=1e-4)
     weapons = keyword_refusal_rates(report, "weapons")["model-a"].answered_safe
     assert weapons is not None and (weapons.value, weapons.n) == (0.0, 2)
+
+
+def test_keyword_rates_by_any_grouping_of_the_rows_read_back(tmp_path: Path) -> None:
+    """Rows grouped by a key of their own (here the prompt id's first letter), read back from rows.jsonl:
+    the same rates as the categories' where the groups coincide, and model A minus model B per group."""
+    report, rows = _evaluate()
+    write_eval(tmp_path / "out", report, rows)
+    read = read_rows(tmp_path / "out")
+    assert read == [r for model_rows in rows for r in model_rows]
+    groups = keyword_rates_by(read, lambda row: row.prompt_id[0])
+    assert list(groups) == ["u", "s", "n", OVERALL]  # first seen first, then overall
+    unsafe = groups["u"]
+    a, b = unsafe.models["model-a"], unsafe.models["model-b"]
+    assert a.refused_unsafe is not None and (a.refused_unsafe.value, a.refused_unsafe.n) == (2 / 3, 3)
+    assert b.refused_unsafe is not None and b.refused_unsafe.value == 0.0
+    assert a.answered_safe is None  # no safe prompt in the group
+    delta = unsafe.delta["refused_unsafe"]
+    assert delta is not None and delta.value == pytest.approx(2 / 3) and delta.n == 3
+    overall = groups[OVERALL].models["model-a"]
+    assert overall.refused_unsafe is not None and overall.answered_safe is not None
+    assert (overall.refused_unsafe.value, overall.answered_safe.value) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+    alone = keyword_rates_by(read[:len(CASES)], lambda row: row.category)
+    assert set(alone["weapons"].models) == {"model-a"} and alone["weapons"].delta == {}
+
+
+def test_read_rows_says_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(EvalError, match="cannot read the evaluated rows"):
+        read_rows(tmp_path / "missing.jsonl")
+    report, rows = _evaluate(two=False)
+    write_eval(tmp_path, report, rows)
+    lines = (tmp_path / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "rows.jsonl").write_text("\n".join([lines[0], '{"model": "x"}', *lines[2:]]), encoding="utf-8")
+    with pytest.raises(EvalError, match=r"rows\.jsonl:2: not a row written by `delib eval`"):
+        read_rows(tmp_path)
 
 
 def test_keyword_refusal_rates_says_what_is_wrong(tmp_path: Path) -> None:
