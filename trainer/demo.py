@@ -1,13 +1,14 @@
 """`make demo`: the whole loop on the embedded defaults, on this CPU, and whether it changed the model.
 
 It lints the policies and the latest Model Spec, writes prompt sets with an honest split (SpecBench's
-prompts and the example prompts of our policies, plus the Model Spec's on the eval side and the prompts
-written for the demo on the train side; `trainer.promptsets`: train and eval by content hash, XSTest never
-used), and writes a project into `build/demo/` (a `delib.toml` over
+prompts and the example prompts of our policies, plus the Model Spec's and the prompts written for the
+evaluation on the eval side and the prompts written for training on the train side; `trainer.promptsets`:
+train and eval by content hash, XSTest never used), and writes a project into `build/demo/` (a `delib.toml` over
 `policies/_demo/demo.md`, a nine-category policy sized for the 135M model). `delib build` then runs lint ->
 compile -> generate -> SFT -> RL -> eval with SmolLM2-135M as generator and student and MiniLM for
 retrieval. It closes with the trained model's refusal rate on held-out unsafe prompts and answer rate on
-held-out safe prompts next to the base model's (keyword matcher, with 95% bootstrap intervals), and
+held-out safe prompts next to the base model's (keyword matcher, with 95% bootstrap intervals; overall and
+by source), and
 chats with the checkpoint. Rerunning skips every stage that is up to date.
 
 How the data is made at this scale (measured and argued in the README, "Proving the loop"): generation is
