@@ -250,10 +250,12 @@ def _pct(interval: Any) -> str:
 
 
 def source_family(source: str) -> str:
-    """Which kind of held-out prompt a prompt row's `source` names: SpecBench, the spec examples, or the
-    prompts written for the demo's evaluation."""
+    """Which kind of held-out prompt a prompt row's `source` names (`trainer.promptsets` writes them):
+    SpecBench, XSTest, the prompts written for the demo's evaluation, or a spec's examples."""
     if source.startswith("specbench/"):
         return "SpecBench"
+    if source.startswith("xstest:"):
+        return "XSTest"
     return "written (everyday, harmful)" if source == EVAL_SOURCE else "spec examples"
 
 

@@ -223,7 +223,7 @@ def _print(results: dict[str, Any]) -> None:
                 print(f"  {model + ' - base':26s} " + " | ".join(cells))
         for model, sources in result.get("by_source", {}).items():
             for source, figures in sources.items():
-                if source == "overall":
+                if source == "overall" or len(sources) == 2:  # one source: its figures are the overall ones
                     continue
                 cells = [f"{rate} kw {_fmt(f['trained'])} vs base {_fmt(f['base'])}, d {_fmt(f['delta'], True)}"
                          for rate, f in figures.items() if f["trained"]]

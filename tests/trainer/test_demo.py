@@ -53,7 +53,7 @@ def test_written_eval_prompts_are_no_near_copies_of_training_or_dev_prompts() ->
 
 @pytest.mark.parametrize(("source", "family"), [
     ("specbench/Code/prompts.json#78", "SpecBench"), (demo.EVAL_SOURCE, "written (everyday, harmful)"),
-    ("spec#refusal_style", "spec examples"), ("safety", "spec examples")])
+    ("xstest:12", "XSTest"), ("spec#refusal_style", "spec examples"), ("safety#weapons", "spec examples")])
 def test_source_family(source: str, family: str) -> None:
     assert demo.source_family(source) == family
 
