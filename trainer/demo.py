@@ -268,16 +268,17 @@ def _by_source(folder: Path) -> None:
     from trainer.evaluation import keyword_rates_by, read_rows
 
     groups = keyword_rates_by(read_rows(folder), lambda row: source_family(row.meta.get("source", "")))
-    console.print("  by source (trained vs base, trained - base):", markup=False)
+    console.print("  by source (trained; base, same n; trained - base):", markup=False)
     for group, rates in groups.items():
         if group == "overall":
             continue
         trained, base = list(rates.models.values())
-        cells = [f"{label} {_pct(getattr(trained, name))} vs {_pct(getattr(base, name)).split(' [')[0]} "
-                 f"({_delta(rates.delta.get(name))})"
-                 for label, name in (("refused unsafe", "refused_unsafe"), ("answered safe", "answered_safe"))
-                 if getattr(trained, name) is not None]
-        console.print(f"    {group}: " + "; ".join(cells), markup=False)
+        console.print(f"    {group}", markup=False)
+        for label, name in (("refused unsafe", "refused_unsafe"), ("answered safe", "answered_safe")):
+            if getattr(trained, name) is not None:
+                console.print(f"      {label + ':':15s} {_pct(getattr(trained, name))}; "
+                              f"{_pct(getattr(base, name)).split(' (n=')[0]}; {_delta(rates.delta.get(name))}",
+                              markup=False)
 
 
 def step_summary() -> None:
