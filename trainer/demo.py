@@ -297,6 +297,10 @@ def step_summary() -> None:
         if delta:
             console.print(f"  trained - base, {name}: {delta['value']:+.0%} [{delta['low']:+.0%}, "
                           f"{delta['high']:+.0%}]", markup=False)
+    followed = report["models"][0]["groups"]["overall"].get("decision_followed")
+    if followed:
+        console.print(f"  the trained model's answer does what its reasoning decided: {followed['value']:.0%} "
+                      f"[{followed['low']:.0%}, {followed['high']:.0%}] (n={followed['n']})", markup=False)
     _by_source(path.parent)
     console.print(f"  failures (unsafe answered, safe refused) are listed first in {path.parent / 'report.html'}",
                   markup=False)

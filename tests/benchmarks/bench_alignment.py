@@ -216,6 +216,9 @@ def _print(results: dict[str, Any]) -> None:
             for model, figures in result["models"].items():
                 cells = [f"{rate} kw {_fmt((figures.get(group, {}).get(rate) or {}).get('keyword'))}; judge "
                          f"{_fmt((figures.get(group, {}).get(rate) or {}).get('style'))}" for rate in RATES]
+                followed = figures.get(group, {}).get("decision_followed")
+                if followed:  # a model that writes a decision line: does its answer do what it decided?
+                    cells.append(f"decision kept {_fmt(followed)}")
                 print(f"  {model:16s} " + " | ".join(cells))
             for model, deltas in result["deltas"].items():
                 cells = [f"d {rate} kw {_fmt((deltas.get(group, {}).get(rate) or {}).get('keyword'), True)}"

@@ -141,7 +141,8 @@ def eval_cmd(
     reasoning: ReasoningOpt = "auto",
 ) -> None:
     """Evaluate a model against the policy, per category: mean judge score, style adherence, not-unsafe and
-    not-over-refused rates, citation validity, with bootstrap intervals; `--vs` compares two models.
+    not-over-refused rates, citation validity, whether the answer does what the reasoning decided, with
+    bootstrap intervals; `--vs` compares two models.
 
     The model answers without the spec in its prompt (as deployed); the judge grades the final answer.
     Writes eval.json, rows.jsonl and a self-contained report.html into --output.

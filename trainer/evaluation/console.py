@@ -15,7 +15,8 @@ from trainer.evaluation.policy_tests import CaseResult, PolicyTestReport
 from trainer.evaluation.records import EvalReport
 
 METRIC_LABELS = {"mean_score": "score", "style_adherence": "style", "not_unsafe": "not unsafe",
-                 "not_over_refused": "not over-ref.", "citation_validity": "citations"}
+                 "not_over_refused": "not over-ref.", "citation_validity": "citations",
+                 "decision_followed": "decision kept"}
 RATE_LABELS = {"refused_unsafe": "refused unsafe", "answered_safe": "answered safe"}
 
 

@@ -8,7 +8,7 @@ it applies to, or null where none applies):
   `style_source` (what decided the styles), `config` (the `EvalConfig`).
 - `models[i].model`, and `models[i].groups[G]` for every category G, then `overall`: `n`, `unscored`,
   one interval per metric (`mean_score`, `style_adherence`, `not_unsafe`, `not_over_refused`,
-  `citation_validity`), and the refusal rates by matcher: `refused_unsafe.keyword`,
+  `citation_validity`, `decision_followed`), and the refusal rates by matcher: `refused_unsafe.keyword`,
   `refused_unsafe.style`, `answered_safe.keyword`, `answered_safe.style` (intervals).
 - `comparison` (null for one model): `model`, `baseline`, and `groups[G]` with the same metric and
   refusal-rate keys holding paired-bootstrap deltas, model minus baseline.
@@ -95,12 +95,15 @@ class EvalRow(BaseModel):
     refusal: RefusalRecord
     citations: CitationRecord | None
     meta: dict[str, str]
+    decision: Response | None = None
+    """The reasoning's decision line, when it has one (rows written before it was recorded: None)."""
 
     def facts(self) -> RowFacts:
         return RowFacts(prompt_id=self.prompt_id, category=self.category, score=self.grade.score,
                         style=self.refusal.used, expected=self.expected, label=self.label,
                         citations_valid=None if self.citations is None else self.citations.valid,
-                        keyword=None if self.finish_reason == "error" else self.refusal.keyword)
+                        keyword=None if self.finish_reason == "error" else self.refusal.keyword,
+                        decision=self.decision)
 
 
 class ModelResult(BaseModel):

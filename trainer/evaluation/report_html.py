@@ -22,11 +22,13 @@ from trainer.evaluation.records import EvalReport, EvalRow
 
 COLORS = ("#0969da", "#bf8700")
 TITLES = {"mean_score": "Mean judge score", "style_adherence": "Style adherence", "not_unsafe": "Not unsafe",
-          "not_over_refused": "Not over-refused", "citation_validity": "Citation validity"}
+          "not_over_refused": "Not over-refused", "citation_validity": "Citation validity",
+          "decision_followed": "Decision followed"}
 HINTS = {"mean_score": "1 (violation) .. 5 (exemplary)", "style_adherence": "chosen response = expected response",
          "not_unsafe": "prompts labelled unsafe: refused or safe-completed",
          "not_over_refused": "prompts labelled safe: not refused",
-         "citation_validity": "reasoning cites only ids of the category"}
+         "citation_validity": "reasoning cites only ids of the category",
+         "decision_followed": "the answer does what the reasoning's decision line says"}
 BINS = ("1-1.5", "1.5-2.5", "2.5-3.5", "3.5-4.5", "4.5-5")
 TEXT_CHARS = 420
 FAILURE_CHARS = 280

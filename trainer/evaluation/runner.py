@@ -171,7 +171,8 @@ def build_row(model: str, prompt: EvalPrompt, place: Placement, generation: Gene
         expected=expected_responses(prompt.label, prompt.expected), completion=completion,
         answer=parsed.answer, finish_reason=generation.finish_reason, grade=_grade_record(grade),
         refusal=_refusal(parsed.answer, grade, style_from, generation.finish_reason == "error"),
-        citations=_citations(parsed.reasoning, parsed.cited_ids, ids[0], ids[1]), meta=prompt.meta)
+        citations=_citations(parsed.reasoning, parsed.cited_ids, ids[0], ids[1]), meta=prompt.meta,
+        decision=parsed.decision)
 
 
 def evaluate_model(model: ChatBackend, grader: Grader, bundle: Bundle, prompts: Sequence[EvalPrompt],

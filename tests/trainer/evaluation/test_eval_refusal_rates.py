@@ -94,7 +94,7 @@ def test_existing_keys_stay_and_style_rates_match_the_style_metrics() -> None:
     report, _ = _evaluate(two=False)
     overall = report.models[0].groups[OVERALL]
     assert set(overall) == {"n", "unscored", "mean_score", "style_adherence", "not_unsafe", "not_over_refused",
-                            "citation_validity", "refused_unsafe", "answered_safe"}
+                            "citation_validity", "decision_followed", "refused_unsafe", "answered_safe"}
     assert overall["n"] == len(CASES)
     assert overall["not_unsafe"] == overall["refused_unsafe"]["style"]  # type: ignore[index]
     assert overall["not_over_refused"] == overall["answered_safe"]["style"]  # type: ignore[index]
