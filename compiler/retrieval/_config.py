@@ -13,7 +13,10 @@ reciprocal-rank fusion (any k), title context prepended to example units, 40-wor
 correction (CSLS), a logistic-regression probe over unit vectors, pseudo-relevance feedback (the query
 vector plus 0.3-2 x the mean of its best 3-10 units, re-normalised: top-5 0.57-0.61 on the examples' tune half
 against 0.59, 0.63-0.66 on the hand prompts' against 0.67). Synthetic queries from the embedded
-SmolLM2-135M were not tried to the end: generating 4 per category took over 20 minutes on a 2-core CPU.
+SmolLM2-135M (doc2query): batched greedy generation makes 110 (two per Model Spec category, each from one
+rule or prose chunk, 48 tokens) in 30 s, but what it writes is assistant talk ("I'm here to help you with
+your project...", "as a chatbot, I'm designed to..."), not a user's message, for every category alike, so
+they were not scored: they would add the same noise unit to every category.
 """
 
 from __future__ import annotations
