@@ -70,7 +70,9 @@ everyday questions and 30 plain harmful requests across the demo's categories, t
 team checks first. Each is further than 0.7 cosine (MiniLM) from every prompt in `DEMO_PROMPTS` and
 `DEV_PROMPTS`, so the demo does not grade the model on near-copies of what it trained on. The closing
 summary reports them apart from SpecBench and the spec examples (`source_family`)."""
-EVAL_SOURCE = "delib demo (written for the demo's evaluation)"
+WRITTEN_SOURCE = "delib demo (written for the demo"
+"""How the `source` of every prompt written for the demo begins (train and dev prompts, the eval ones)."""
+EVAL_SOURCE = f"{WRITTEN_SOURCE}'s evaluation)"
 DEV_PER_LABEL = 24
 """SpecBench *train-split* prompts per label the demo does not train on, added to the dev set."""
 
@@ -250,13 +252,13 @@ def _pct(interval: Any) -> str:
 
 
 def source_family(source: str) -> str:
-    """Which kind of held-out prompt a prompt row's `source` names (`trainer.promptsets` writes them):
-    SpecBench, XSTest, the prompts written for the demo's evaluation, or a spec's examples."""
+    """Which kind of prompt a prompt row's `source` names (`trainer.promptsets` writes them): SpecBench,
+    XSTest, the prompts written for the demo (its evaluation's, or the dev set's), or a spec's examples."""
     if source.startswith("specbench/"):
         return "SpecBench"
     if source.startswith("xstest:"):
         return "XSTest"
-    return "written (everyday, harmful)" if source == EVAL_SOURCE else "spec examples"
+    return "written (everyday, harmful)" if source.startswith(WRITTEN_SOURCE) else "spec examples"
 
 
 def _delta(interval: Any) -> str:

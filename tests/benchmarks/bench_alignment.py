@@ -3,6 +3,7 @@
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
                                                          [--sft-steps 30] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
     .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30,40@7e-5 [--lr 1e-4] [--spec-examples]
+        [--lora R]
                                                          [--out build/dev]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
@@ -25,7 +26,8 @@ ablation and the evaluations run.
 the data (generate), trains one SFT run per step count at `--lr` on it, and evaluates base and each run on
 the *dev* set (`trainer.demo.dev_set`: prompts written for choosing settings, and SpecBench train-split
 prompts the demo does not train on) and on the Model Spec dev prompts (a hash quarter of its train-split
-examples), printing the refusal / over-refusal curve to OUT/dev_curve.json.
+examples), printing the refusal / over-refusal curve to OUT/dev_curve.json. `--lora R` trains LoRA
+adapters of rank R (alpha 2R, merged) instead of the full model.
 """
 
 from __future__ import annotations
@@ -174,6 +176,7 @@ def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     from trainer.project import build, load_project
     from trainer.promptsets import write_rows
     from trainer.training import train_sft
+    from trainer.training.configs import LoraSettings
 
     sets = prompt_sets(args.train, args.eval)
     spec_train, spec_dev = _spec_examples_split()
@@ -187,11 +190,13 @@ def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     build(project, echo=lambda line: print(f"  {line}", flush=True))
     models = {"base": project.sft.model}
     for steps, lr in _curve_points(args.dev_curve, args.lr):
-        run = out / "out" / "runs" / f"dev-sft-{steps}-{lr:g}"
+        run = out / "out" / "runs" / (f"dev-sft-{steps}-{lr:g}" + (f"-lora{args.lora}" if args.lora else ""))
         started = time.perf_counter()
-        train_sft(out / "out" / "data", run, project.sft.model_copy(update={"max_steps": steps, "learning_rate": lr}))
+        lora = LoraSettings(r=args.lora, alpha=2 * args.lora) if args.lora else None
+        train_sft(out / "out" / "data", run, project.sft.model_copy(update={"max_steps": steps, "learning_rate": lr,
+                                                                            "lora": lora}))
         print(f"  SFT {steps} steps at {lr:g}: {time.perf_counter() - started:.0f}s", flush=True)
-        models[f"sft {steps} @ {lr:g}"] = f"hf:{run}/final"
+        models[f"sft {steps} @ {lr:g}" + (f" lora{args.lora}" if args.lora else "")] = f"hf:{run}/final"
     write_rows(out / "dev.jsonl", dev_set(args.train))
     dev_sets = {"dev": out / "dev.jsonl"}
     if spec_dev:
@@ -248,6 +253,8 @@ def main() -> int:
                         "dev sets only")
     parser.add_argument("--spec-examples", action="store_true", help="with --dev-curve: train on the Model "
                         "Spec's train-split example prompts too, all but the hash quarter that is a dev set")
+    parser.add_argument("--lora", type=int, metavar="R", help="with --dev-curve: LoRA of rank R (alpha 2R) "
+                        "instead of full fine-tuning")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.dev_curve:

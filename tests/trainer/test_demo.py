@@ -53,6 +53,7 @@ def test_written_eval_prompts_are_no_near_copies_of_training_or_dev_prompts() ->
 
 @pytest.mark.parametrize(("source", "family"), [
     ("specbench/Code/prompts.json#78", "SpecBench"), (demo.EVAL_SOURCE, "written (everyday, harmful)"),
+    ("delib demo (written for the demo)", "written (everyday, harmful)"),
     ("xstest:12", "XSTest"), ("spec#refusal_style", "spec examples"), ("safety#weapons", "spec examples")])
 def test_source_family(source: str, family: str) -> None:
     assert demo.source_family(source) == family
