@@ -8,7 +8,7 @@ train and eval by content hash, XSTest never used), and writes a project into `b
 compile -> generate -> SFT -> RL -> eval with SmolLM2-135M as generator and student and MiniLM for
 retrieval. It closes with the trained model's refusal rate on held-out unsafe prompts and answer rate on
 held-out safe prompts next to the base model's (keyword matcher, with 95% bootstrap intervals; overall and
-by source), and
+by source) and how often the trained model's answer does what its reasoning decided, and
 chats with the checkpoint. Rerunning skips every stage that is up to date.
 
 How the data is made at this scale (measured and argued in the README, "Proving the loop"): generation is
