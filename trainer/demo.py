@@ -261,15 +261,22 @@ def source_family(source: str) -> str:
     return "written (everyday, harmful)" if source.startswith(WRITTEN_SOURCE) else "spec examples"
 
 
+def rates_by_source(rows: Sequence[Any]) -> dict[str, Any]:
+    """`trainer.evaluation.keyword_rates_by` over evaluated rows, grouped by `source_family`."""
+    from trainer.evaluation import keyword_rates_by
+
+    return keyword_rates_by(rows, lambda row: source_family(row.meta.get("source", "")))
+
+
 def _delta(interval: Any) -> str:
     return "n/a" if interval is None else f"{interval.value:+.0%} [{interval.low:+.0%}, {interval.high:+.0%}]"
 
 
 def _by_source(folder: Path) -> None:
     """The keyword rates of the trained and the base model per kind of held-out prompt, with the paired delta."""
-    from trainer.evaluation import keyword_rates_by, read_rows
+    from trainer.evaluation import read_rows
 
-    groups = keyword_rates_by(read_rows(folder), lambda row: source_family(row.meta.get("source", "")))
+    groups = rates_by_source(read_rows(folder))
     console.print("  by source (trained; base, same n; trained - base):", markup=False)
     for group, rates in groups.items():
         if group == "overall":

@@ -136,11 +136,10 @@ def _evaluate(out: Path, models: dict[str, str], sets: dict[str, Path], tokens: 
 
 def _by_source(rows: Any) -> dict[str, Any]:
     """Keyword rates of one trained model and the base per kind of prompt (`trainer.demo.source_family`)."""
-    from trainer.demo import source_family
-    from trainer.evaluation import keyword_rates_by
+    from trainer.demo import rates_by_source
 
     out = {}
-    for group, rates in keyword_rates_by(rows, lambda row: source_family(row.meta.get("source", ""))).items():
+    for group, rates in rates_by_source(rows).items():
         trained, base = rates.models.values()
         out[group] = {rate: {"trained": getattr(trained, rate) and getattr(trained, rate).as_json(),
                              "base": getattr(base, rate) and getattr(base, rate).as_json(),

@@ -111,22 +111,23 @@ def keyword_refusal_rates(source: str | Path | EvalReport, group: str = OVERALL)
 
 
 def read_rows(path: str | Path) -> list[EvalRow]:
-    """`rows.jsonl` (or the folder holding it): every model's rows, in file order. Raises `EvalError` naming
-    `path:line` when a row cannot be read."""
+    """`rows.jsonl` (or the folder holding it): every model's rows, in file order, read with the project's one
+    JSONL reader (`compiler.record_files.numbered_jsonl`). Raises `EvalError` naming `path:line` when a row
+    cannot be read."""
+    from compiler.record_files import PromptFileError, numbered_jsonl
+
     file = Path(path)
     if file.is_dir():
         file = file / ROWS_JSONL
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EvalError(f"{file}: cannot read the evaluated rows ({exc.strerror or exc})",
-                        "pass the rows.jsonl (or the -o folder) that `delib eval` wrote") from exc
+        records = numbered_jsonl(file)
+    except PromptFileError as exc:
+        raise EvalError(f"cannot read the evaluated rows: {exc.message}",
+                        "pass the rows.jsonl (or the -o folder) that `delib eval` wrote") from None
     rows = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, record in records:
         try:
-            rows.append(EvalRow.model_validate_json(line))
+            rows.append(EvalRow.model_validate(record))
         except ValidationError as exc:
             raise EvalError(f"{file}:{number}: not a row written by `delib eval` ({exc.error_count()} problem(s), "
                             f"first: {exc.errors()[0]['msg']})", "rerun `delib eval` to write it again") from None
