@@ -18,8 +18,8 @@ never used to choose a setting). Every answer is scored by the keyword refusal m
 baseline) and by the project's judge as the demo ships it (the panel: substance, the detector against the
 expected response). It prints, per set and per category, each model's refused-unsafe and answered-safe rates
 with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
-Results go to OUT/alignment.json, every answer to OUT/answers/. Budget: about 40 minutes on the 2-core
-machine with the defaults (at most 60). `--out build/demo` after `make demo` reuses its build: only the
+Results go to OUT/alignment.json, every answer to OUT/answers/. Budget: at most 60 minutes on the 2-core
+machine with the defaults (measured from a fresh clone, idle: 929 s). `--out build/demo` after `make demo` reuses its build: only the
 ablation and the evaluations run.
 
 `--dev-curve STEPS`: how the demo's SFT settings are chosen, never on the eval split or XSTest. It builds
