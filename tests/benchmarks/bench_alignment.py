@@ -19,8 +19,8 @@ baseline) and by the project's judge as the demo ships it (the panel: substance,
 expected response). It prints, per set and per category, each model's refused-unsafe and answered-safe rates
 with 95% bootstrap intervals, and each trained model minus base as a paired-bootstrap delta with its interval.
 Results go to OUT/alignment.json, every answer to OUT/answers/. Budget: at most 60 minutes on the 2-core
-machine with the defaults (measured from a fresh clone, idle: 929 s). `--out build/demo` after `make demo` reuses its build: only the
-ablation and the evaluations run.
+machine with the defaults (measured from a fresh clone, idle: 929 s). `--out build/demo` after `make demo`
+reuses its build: only the ablation and the evaluations run.
 
 `--dev-curve STEPS`: how the demo's SFT settings are chosen, never on the eval split or XSTest. It builds
 the data (generate), trains one SFT run per step count at `--lr` on it, and evaluates base and each run on

@@ -107,6 +107,13 @@ def test_cmd(
 # ------------------------------------------------------------------------------------------------ delib eval
 
 
+PanelOpt = Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (the answer's style by the "
+                                         "opening detector against the prompts' expected responses, with the LLM "
+                                         "judge; what `make demo` filters, rewards and evaluates with).")]
+PanelLlmOpt = Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
+                                           "judge (off: no judge model is opened).")]
+
+
 class StyleFrom(str, Enum):
     judge = "judge"
     heuristic = "heuristic"
@@ -133,10 +140,8 @@ def eval_cmd(
                                                   "the metrics.")] = StyleFrom.judge,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each judge "
                                                 "verdict (style and rationale).")] = 256,
-    panel: Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (the answer's style against "
-                                        "the prompts' expected responses, with the LLM judge).")] = False,
-    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
-                                            "judge (off: no judge model is opened).")] = True,
+    panel: PanelOpt = False,
+    panel_llm: PanelLlmOpt = True,
     as_json: JsonOpt = False,
     reasoning: ReasoningOpt = "auto",
 ) -> None:
@@ -197,17 +202,20 @@ def eval_judge_cmd(
     verdicts: Annotated[bool, typer.Option("--verdicts", help="Generate each verdict and take its style, instead "
                                            "of reading the style from the judge's probabilities (the same "
                                            "greedy style on a backend with probabilities, far slower).")] = False,
+    panel: PanelOpt = False,
+    panel_llm: PanelLlmOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
     """How often the judge's verdict style agrees with human labels: accuracy, Cohen's kappa, confusion,
     per-label precision/recall; unscored verdicts counted apart. The keyword refusal matcher (the baseline
-    to beat) and the heuristic detector are scored on the same rows."""
+    to beat), the heuristic and the opening detector are scored on the same rows. `--panel` scores the
+    judge panel, whose style is its detector's (`--panel --no-panel-llm`: the demo's judge, in seconds)."""
     from trainer.evaluation import read_labeled_file
     from trainer.evaluation.agreement import JUDGE_CONFIG, grade_labeled, judge_agreement
     from trainer.evaluation.runner import place_prompts
     from trainer.evaluation.scoring import ScoreOnlyGrader
     from trainer.evaluation.sources import resolve
-    from trainer.judging import Judge, PanelJudge, open_judge
+    from trainer.judging import Judge, open_judge
 
     if spec is None and bundle is None:
         fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
@@ -219,14 +227,15 @@ def eval_judge_cmd(
     with library_messages():  # the router's embedder and the judge load libraries that warn and log
         placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify), labeled)
         _notify(f"loading the judge ({judge}) ...")
-        the_judge = open_judge(judge, sources.bundle, config)
-        assert not isinstance(the_judge, PanelJudge)
+        the_judge = open_judge(judge, sources.bundle, config, panel=panel, panel_llm=panel_llm)
         grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
         with _progress(not as_json) as progress:
             grades = grade_labeled(grader, rows, placements, progress)
-    report = judge_agreement(rows, grades, judge=the_judge.model_id,
-                             style_source=("verdict" if verdicts else "probabilities") if isinstance(the_judge, Judge)
-                             else "keyword detector")
+    if isinstance(the_judge, Judge):
+        style_source = "verdict" if verdicts else "probabilities"
+    else:  # the panel's styles, and a reward model's (it gives none), are its detector's
+        style_source = f"{the_judge.detector.name} detector"
+    report = judge_agreement(rows, grades, judge=the_judge.model_id, style_source=style_source)
     if as_json:
         print_json(report)
         return
