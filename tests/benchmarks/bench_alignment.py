@@ -3,7 +3,7 @@
     .venv/bin/python tests/benchmarks/bench_alignment.py [--train 24] [--eval 20] [--xstest 100]
                                                          [--sft-steps 30] [--lr 1e-4] [--rl-steps 2] [--out build/bench]
     .venv/bin/python tests/benchmarks/bench_alignment.py --dev-curve 10,20,30,40@7e-5 [--lr 1e-4] [--spec-examples]
-        [--lora R] [--decline-share 0.45,0.65]
+        [--lora R] [--decline-share 0.45,0.65] [--seed N]
                                                          [--out build/dev]
 
 The whole loop on the train split, as `make demo` runs it (the defaults are the demo's; raise them to
@@ -28,7 +28,8 @@ the *dev* set (`trainer.demo.dev_set`: prompts written for choosing settings, an
 prompts the demo does not train on) and on the Model Spec dev prompts (a hash quarter of its train-split
 examples), printing the refusal / over-refusal curve to OUT/dev_curve.json. `--lora R` trains LoRA
 adapters of rank R (alpha 2R, merged) instead of the full model. `--decline-share S,...` trains every point
-on the kept rows cut to that share of declining rows (the safe:unsafe mix of the SFT data).
+on the kept rows cut to that share of declining rows (the safe:unsafe mix of the SFT data, `[sft]
+decline_share`); `--seed N` is the SFT seed (data order, and which rows the cut keeps).
 """
 
 from __future__ import annotations
@@ -168,29 +169,6 @@ def _curve_points(text: str, lr: float) -> list[tuple[int, float]]:
     return points
 
 
-def _mixed(data: Path, share: float | None) -> Path:
-    """The kept rows of `data` with declining rows (decision refuse or safe_complete) making up `share` of them:
-    the other side is cut to a hash-chosen subset, so the mix moves and no row is repeated. None: `data`."""
-    if share is None:
-        return data
-    from compiler.record_files import read_jsonl
-    from trainer.promptsets import write_rows
-
-    rows = read_jsonl(data / "data.jsonl")
-    rows.sort(key=lambda r: hashlib.sha256(str(r["key"]).encode()).hexdigest())
-    decline = [r for r in rows if r.get("decision") in ("refuse", "safe_complete")]
-    comply = [r for r in rows if r.get("decision") not in ("refuse", "safe_complete")]
-    if len(decline) / len(rows) > share:  # too many refusals: keep share/(1-share) of the answers' count
-        decline = decline[: round(len(comply) * share / (1 - share))]
-    else:
-        comply = comply[: round(len(decline) * (1 - share) / share)]
-    folder = data.parent / f"data-decline-{share:g}"
-    folder.mkdir(exist_ok=True)
-    write_rows(folder / "data.jsonl", decline + comply)
-    print(f"  decline share {share:g}: {len(decline)} declining + {len(comply)} answering rows", flush=True)
-    return folder
-
-
 def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One SFT run per step count on the demo's data, each evaluated with the base model on the dev set
     and on the Model Spec dev prompts (a hash quarter of its train-split examples, which the demo never
@@ -212,17 +190,19 @@ def _dev_curve(out: Path, args: argparse.Namespace) -> dict[str, Any]:
         update={"stages": ("lint", "compile", "generate")})})
     build(project, echo=lambda line: print(f"  {line}", flush=True))
     models = {"base": project.sft.model}
-    shares = [float(x) for x in args.decline_share.split(",")] if args.decline_share else [None]
+    shares = ([float(x) for x in args.decline_share.split(",")] if args.decline_share
+              else [project.sft.decline_share])  # the demo's mix (every row) unless asked for others
     for (steps, lr), share in ((point, share) for point in _curve_points(args.dev_curve, args.lr) for share in shares):
         tag = (f"-lora{args.lora}" if args.lora else "") + (f"-decline{share:g}" if share is not None else "")
-        run = out / "out" / "runs" / f"dev-sft-{steps}-{lr:g}{tag}"
-        data = _mixed(out / "out" / "data", share)
+        run = out / "out" / "runs" / f"dev-sft-{steps}-{lr:g}{tag}-seed{args.seed}"
         started = time.perf_counter()
         lora = LoraSettings(r=args.lora, alpha=2 * args.lora) if args.lora else None
-        train_sft(data, run, project.sft.model_copy(update={"max_steps": steps, "learning_rate": lr, "lora": lora}))
+        train_sft(out / "out" / "data", run, project.sft.model_copy(update={
+            "max_steps": steps, "learning_rate": lr, "lora": lora, "decline_share": share, "seed": args.seed}))
         print(f"  SFT {steps} steps at {lr:g}{tag}: {time.perf_counter() - started:.0f}s", flush=True)
         models[f"sft {steps} @ {lr:g}" + (f" lora{args.lora}" if args.lora else "")
-               + (f" decline {share:g}" if share is not None else "")] = f"hf:{run}/final"
+               + (f" decline {share:g}" if share is not None else "")
+               + (f" seed {args.seed}" if args.seed else "")] = f"hf:{run}/final"
     write_rows(out / "dev.jsonl", dev_set(args.train))
     dev_sets = {"dev": out / "dev.jsonl"}
     if spec_dev:
@@ -283,7 +263,10 @@ def main() -> int:
                         "instead of full fine-tuning")
     parser.add_argument("--decline-share", metavar="S", help="with --dev-curve: also vary the safe:unsafe mix, "
                         "training each point on the kept rows cut so that declining rows are this share of them "
-                        "(comma-separated, e.g. 0.45,0.65; the shipped data holds 138 of 261, 0.53)")
+                        "(`[sft] decline_share`; comma-separated, e.g. 0.40,0.45; the demo trains on every row: "
+                        "its generated data holds 138 declining of 261, 0.53)")
+    parser.add_argument("--seed", type=int, default=0, help="with --dev-curve: the SFT seed (data order and, with "
+                        "--decline-share, which hash-chosen subset is cut)")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.dev_curve:

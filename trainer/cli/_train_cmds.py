@@ -129,6 +129,9 @@ def sft_cmd(
                                               "dropped (the paper's ablation).")] = False,
     group_by_length: Annotated[bool, typer.Option("--group-by-length", help="Batch rows of similar length "
                                                   "together (less padding, faster steps).")] = False,
+    decline_share: Annotated[float | None, typer.Option("--decline-share", min=0.0, max=1.0, help="The safe:unsafe "
+                                                        "mix: cut the rows so that declining ones are this share "
+                                                        "of them (a seeded subset of the larger side).")] = None,
     reasoning: ReasoningOpt = "auto",
     trl_arg: TrlOpt = None,
     force: ForceOpt = False,
@@ -145,7 +148,7 @@ def sft_cmd(
                      max_steps=max_steps, learning_rate=lr, batch_size=batch_size, grad_accum=grad_accum,
                      max_length=max_length, seed=seed, bf16=bf16, save_steps=save_steps,
                      logging_steps=logging_steps, chat_template=chat_template, answer_only=answer_only,
-                     group_by_length=group_by_length, reasoning=reasoning)
+                     group_by_length=group_by_length, decline_share=decline_share, reasoning=reasoning)
     with library_messages():
         result = train_sft(data, output, config, trl_overrides=_overrides(trl_arg), force=force)
     _report(result, as_json)

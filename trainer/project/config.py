@@ -264,6 +264,7 @@ batch_size = 4
 max_length = 2048
 save_steps = 100
 # group_by_length = false     # batch rows of similar length together (less padding, faster steps)
+# decline_share = 0.45        # the safe:unsafe mix: declining rows cut (or answering ones) to this share
 # [sft.lora]                  # LoRA instead of full fine-tuning (merged into final/)
 # r = 16
 # alpha = 32

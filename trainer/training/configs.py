@@ -58,6 +58,10 @@ class SFTStageConfig(_StageConfig):
                                                      "faster steps; transformers' length-grouped sampler).")
     answer_only: bool = Field(False, description="Train on the answers alone, the reasoning dropped (the paper's "
                                                  "ablation: what deliberation adds).")
+    decline_share: float | None = Field(None, gt=0, lt=1, description="The safe:unsafe mix: cut the rows so that "
+                                        "those whose decision declines (refuse, safe_complete) are this share of "
+                                        "the rows with a decision, dropping a seeded hash-chosen subset of the "
+                                        "larger side; None trains on every row.")
 
 
 class RewardSettings(_Frozen):

@@ -45,11 +45,49 @@ class DataSource(BaseModel):
     path: str = Field(description="The folder or file read.")
     format: str = Field(description="`datasets` (save_to_disk folder), `jsonl` (generation rows) or `prompts`.")
     fingerprint: str = Field(description="`datasets`' `_fingerprint`, or `sha256:<hex>` of the file.")
-    rows: int = Field(description="Rows read.")
+    rows: int = Field(description="Rows read (trained on, after the SFT decline-share cut when one is set).")
     categories: dict[str, int] = Field(default_factory=dict, description="Rows per category, when known.")
     spec_revisions: tuple[str, ...] = Field((), description="Spec revisions named in the rows.")
     category_hashes: dict[str, str] = Field(default_factory=dict, description="Category hash per category, "
                                             "from the rows (SFT) or the bundle (RL).")
+
+
+DECLINING = frozenset({"refuse", "safe_complete"})
+"""Decisions that decline the request (the judge panel counts both as one)."""
+
+
+def decline_share_rows(decisions: Sequence[str | None], keys: Sequence[str], share: float, seed: int = 0) -> list[int]:
+    """The indices of the rows to keep (in order) so that rows whose decision declines make up `share` of the
+    rows with a decision: the larger side is cut to a subset chosen by the hash of (seed, row key); rows
+    without a decision are all kept (pure). Raises `DataError` when no row has a decision or a side is empty."""
+    if not 0 < share < 1:
+        raise ValueError(f"decline share must be between 0 and 1, got {share}")
+    decline = [i for i, d in enumerate(decisions) if d in DECLINING]
+    answer = [i for i, d in enumerate(decisions) if d is not None and d not in DECLINING]
+    if not decline or not answer:
+        raise DataError(f"the decline share needs rows that decline and rows that answer (a `decision` column): "
+                        f"{len(decline)} decline, {len(answer)} answer",
+                        "train without a decline share, or generate data whose completions state their decision")
+
+    def ranked(indices: list[int]) -> list[int]:
+        return sorted(indices, key=lambda i: hashlib.sha256(f"{seed}\0{keys[i]}".encode()).hexdigest())
+
+    if len(decline) / (len(decline) + len(answer)) > share:
+        decline = ranked(decline)[: max(1, round(len(answer) * share / (1 - share)))]
+    else:
+        answer = ranked(answer)[: max(1, round(len(decline) * (1 - share) / share))]
+    kept = set(decline) | set(answer) | {i for i, d in enumerate(decisions) if d is None}
+    return sorted(kept)
+
+
+def cut_to_decline_share(dataset: Any, share: float, seed: int = 0) -> Any:
+    """`dataset` (SFT rows) cut by `decline_share_rows`; `DataError` when it has no `decision` column."""
+    if "decision" not in dataset.column_names:
+        raise DataError("the decline share needs a `decision` column (the generation rows' decision line)",
+                        "train on a `delib generate` output folder, or without a decline share")
+    keys = dataset["key"] if "key" in dataset.column_names else [str(i) for i in range(len(dataset))]
+    decisions = [d if isinstance(d, str) and d else None for d in dataset["decision"]]
+    return dataset.select(decline_share_rows(decisions, [str(k) for k in keys], share, seed))
 
 
 def load_sft_data(folder: str | Path) -> tuple[Any, DataSource]:

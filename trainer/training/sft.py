@@ -22,7 +22,7 @@ from trainer.training._lifecycle import RunResult, execute, prepare_folder, star
 from trainer.training._trl_args import sft_config
 from trainer.training.chat_templates import use_chat_template
 from trainer.training.configs import LoraSettings, SFTStageConfig
-from trainer.training.data import load_sft_data
+from trainer.training.data import cut_to_decline_share, load_sft_data
 from trainer.training.models import load_model, resolve_model
 from trainer.training.preflight import check_completions, check_prompts, raise_problems, run_sft_preflight
 from trainer.training.runs import RunLayout, plan_run
@@ -51,6 +51,9 @@ def train_sft(
     plan = plan_run(layout, "sft", data_fingerprint=data_source.fingerprint, model_path=source.path, force=force)
     if plan.action == "done" and plan.previous is not None:
         return RunResult(layout.root, "already_completed", plan.previous)
+    if config.decline_share is not None:
+        dataset = cut_to_decline_share(dataset, config.decline_share, config.seed)
+        data_source = data_source.model_copy(update={"rows": len(dataset)})
     raise_problems(check_prompts(dataset))
     args = sft_config(config, layout.checkpoints, overrides)  # validates overrides before any model load
     data_format = data_reasoning(data)

@@ -21,7 +21,7 @@ from trainer.training import (
     resolve_model,
 )
 from trainer.training._lifecycle import summarize_metrics
-from trainer.training.data import DataSource
+from trainer.training.data import DataSource, cut_to_decline_share, decline_share_rows
 from trainer.training.manifest import TemplateRecord, write_manifest
 from trainer.training.models import ModelSource
 from trainer.training.runs import RunLayout, RunPlan, last_checkpoint, plan_run
@@ -192,3 +192,36 @@ def test_summarize_metrics() -> None:
         "global_step": 2.0, "train_loss": 1.5, "final_loss": 1.0, "reward": pytest.approx(0.6),
         "rewards/judge/mean": pytest.approx(0.5), "rewards_by_category/advice/judge": 0.2,
     }
+
+
+# ------------------------------------------------------------------------------------------------ decline share
+
+
+def test_decline_share_cuts_the_larger_side_to_a_seeded_subset() -> None:
+    decisions = ["refuse"] * 6 + ["safe_complete"] * 2 + ["comply"] * 8 + [None] * 2
+    keys = [f"k{i}" for i in range(len(decisions))]
+    kept = decline_share_rows(decisions, keys, 0.4)
+    declining = [i for i in kept if decisions[i] in ("refuse", "safe_complete")]
+    answering = [i for i in kept if decisions[i] == "comply"]
+    assert len(answering) == 8 and len(declining) == round(8 * 0.4 / 0.6) == 5  # 5 of 13 with a decision: 0.38
+    assert {16, 17} <= set(kept) and kept == sorted(kept)  # rows without a decision stay, in order
+    assert decline_share_rows(decisions, keys, 0.4) == kept  # deterministic
+    assert decline_share_rows(decisions, keys, 0.4, seed=1) != kept  # another seed, another subset, same size
+    assert len(decline_share_rows(decisions, keys, 0.4, seed=1)) == len(kept)
+    more = decline_share_rows(decisions, keys, 0.8)  # now the answers are cut: 8 declining, 2 answering
+    assert sum(decisions[i] == "comply" for i in more) == 2 and sum(decisions[i] in ("refuse", "safe_complete")
+                                                                    for i in more) == 8
+
+
+def test_decline_share_needs_both_sides_and_a_decision_column() -> None:
+    from datasets import Dataset
+
+    with pytest.raises(DataError, match="0 decline, 3 answer"):
+        decline_share_rows(["comply"] * 3, ["a", "b", "c"], 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        decline_share_rows(["comply", "refuse"], ["a", "b"], 1.0)
+    with pytest.raises(DataError, match="`decision` column"):
+        cut_to_decline_share(Dataset.from_list(generation_rows()), 0.5)
+    rows = [r | {"decision": "refuse" if i < 6 else "comply", "key": f"k{i}"} for i, r in enumerate(generation_rows())]
+    cut = cut_to_decline_share(Dataset.from_list(rows), 0.5)
+    assert [r["decision"] for r in cut].count("refuse") == 2 and len(cut) == 4

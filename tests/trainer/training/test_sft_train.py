@@ -140,6 +140,15 @@ def test_a_crash_is_recorded_and_the_rerun_resumes(gen_dir: Path, tiny_model_dir
     assert resumed.manifest.resumed_from == (str(run / "checkpoints" / "checkpoint-1"),)
 
 
+def test_a_decline_share_trains_on_the_cut_rows(tiny_model_dir: Path, tmp_path: Path) -> None:
+    rows = [r | {"decision": "refuse" if i < 6 else "comply", "key": f"k{i}"} for i, r in enumerate(generation_rows())]
+    data = write_generation(tmp_path / "gen", rows)
+    result = train_sft(data, tmp_path / "run", tiny(tiny_model_dir, max_steps=1, decline_share=0.5))
+    manifest = read_manifest(result.run_dir / "run.json")
+    assert manifest is not None and manifest.data.rows == 4  # 2 refusals kept of 6, both answers
+    assert manifest.config.decline_share == 0.5
+
+
 def test_lora_trains_the_adapter_and_merges_it(gen_dir: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     from transformers import TrainerCallback
 
