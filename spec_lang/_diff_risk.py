@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spec_lang._diff_model import AttrChange, Flag, FlagCode, FlagSeverity, RuleChange, RuleRef, SpecDiff
-from spec_lang.model import Rule, Spec
+from spec_lang.model import DECLINING, Rule, Spec
 
 AUTHORITY_RANK = {"root": 0, "platform": 0, "system": 1, "developer": 2, "user": 3, "guideline": 4}
 """Levels of authority, highest (0) first; a larger rank is a lower authority."""
@@ -79,7 +79,7 @@ def _response(change: RuleChange) -> Flag | None:
 
 def _removed_rule(ref: RuleRef, rule: Rule | None) -> Flag:
     response = rule.response if rule is not None else None
-    if response in ("refuse", "safe_complete"):
+    if response in DECLINING:
         return _flag("restriction_removed", ref.section, response, None, f"{response} rule removed: what it "
                      "ruled out is no longer stated", ref.id)
     message = f"{response} rule removed" if response else "rule removed (it named no response)"

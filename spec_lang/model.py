@@ -30,6 +30,8 @@ Authority = Literal["root", "platform", "system", "developer", "user", "guidelin
 
 AUTHORITIES: tuple[str, ...] = ("root", "platform", "system", "developer", "user", "guideline")
 RESPONSES: tuple[str, ...] = ("comply", "refuse", "safe_complete")
+DECLINING: frozenset[str] = frozenset({"refuse", "safe_complete"})
+"""The responses that decline the request (a refusal, or a safe completion of a safer version of it)."""
 SectionKind = Literal["category", "style", "guidance", "overview", "general"]
 """What a section is for: a retrievable `category`, a response-`style` guideline, cross-cutting `guidance`
 (e.g. against over-refusal), an `overview`, or `general` text."""

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from spec_lang.model import Response, Rule, RuleGroup, Section, Spec
+from spec_lang.model import DECLINING, Response, Rule, RuleGroup, Section, Spec
 from trainer.judging.refusal import keyword_refusal
 
 _SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)", re.S)
@@ -74,7 +74,7 @@ def spec_openers(specs: Sequence[Spec]) -> dict[str, str]:
     for spec in specs:
         for section in spec.sections:
             response = section.attrs.get("response")
-            if section.kind == "style" and response in ("refuse", "safe_complete") and response not in found:
+            if section.kind == "style" and response in DECLINING and response not in found:
                 answers = [a for a in _good_answers(section) if keyword_refusal(_first_sentence(a))]
                 if answers:
                     found[response] = _first_sentence(answers[0])

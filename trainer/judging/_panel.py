@@ -30,14 +30,13 @@ from collections.abc import Sequence
 
 from compiler.format import parse_completion
 from compiler.reasoning import ReasoningFormat, get_format
-from spec_lang.model import Response
+from spec_lang.model import DECLINING, Response
 from trainer.judging._judge import Judge
 from trainer.judging._models import Grade, JudgeConfig, JudgeRequest, JudgeUsage, MemberVote
 from trainer.judging._render import bare_answer
 from trainer.judging._reward_model import RewardModelJudge
 from trainer.judging.refusal import StyleDetector, default_detector
 
-_DECLINE = frozenset({"refuse", "safe_complete"})
 _WORD = re.compile(r"[^\W\d_]{2,}")
 MIN_WORDS = 3
 PASS, FAIL = 5.0, 1.0
@@ -45,7 +44,7 @@ PASS, FAIL = 5.0, 1.0
 
 def matches(style: Response, expected: Sequence[Response]) -> bool:
     """Whether a detected style counts as one of the expected responses (declining styles are one)."""
-    return style in expected or (style in _DECLINE and bool(_DECLINE & set(expected)))
+    return style in expected or (style in DECLINING and bool(DECLINING & set(expected)))
 
 
 def _votes(request: JudgeRequest, answer: str, style: Response, read_decision: bool,

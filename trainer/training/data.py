@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compiler.prompt_files import PromptFileError, read_prompt_file
 from compiler.record_files import numbered_jsonl
+from spec_lang.model import DECLINING
 from trainer.training.errors import DataError
 
 DATASET_DIR = "dataset"
@@ -50,10 +51,6 @@ class DataSource(BaseModel):
     spec_revisions: tuple[str, ...] = Field((), description="Spec revisions named in the rows.")
     category_hashes: dict[str, str] = Field(default_factory=dict, description="Category hash per category, "
                                             "from the rows (SFT) or the bundle (RL).")
-
-
-DECLINING = frozenset({"refuse", "safe_complete"})
-"""Decisions that decline the request (the judge panel counts both as one)."""
 
 
 def decline_share_rows(decisions: Sequence[str | None], keys: Sequence[str], share: float, seed: int = 0) -> list[int]:
