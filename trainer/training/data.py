@@ -45,7 +45,8 @@ class DataSource(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     path: str = Field(description="The folder or file read.")
     format: str = Field(description="`datasets` (save_to_disk folder), `jsonl` (generation rows) or `prompts`.")
-    fingerprint: str = Field(description="`datasets`' `_fingerprint`, or `sha256:<hex>` of the file.")
+    fingerprint: str = Field(description="`datasets`' `_fingerprint`, or `sha256:<hex>` of the file; SFT with a "
+                             "decline share adds `+decline_share=S,seed=N` (the rows trained).")
     rows: int = Field(description="Rows read (trained on, after the SFT decline-share cut when one is set).")
     categories: dict[str, int] = Field(default_factory=dict, description="Rows per category, when known.")
     spec_revisions: tuple[str, ...] = Field((), description="Spec revisions named in the rows.")

@@ -48,12 +48,14 @@ def train_sft(
     layout = RunLayout(Path(run_dir).expanduser().resolve())
     source = resolve_model(config.model)
     dataset, data_source = load_sft_data(data)
+    if config.decline_share is not None:  # the rows trained are the data's identity: a resume must cut the same
+        dataset = cut_to_decline_share(dataset, config.decline_share, config.seed)
+        data_source = data_source.model_copy(update={
+            "rows": len(dataset),
+            "fingerprint": f"{data_source.fingerprint}+decline_share={config.decline_share:g},seed={config.seed}"})
     plan = plan_run(layout, "sft", data_fingerprint=data_source.fingerprint, model_path=source.path, force=force)
     if plan.action == "done" and plan.previous is not None:
         return RunResult(layout.root, "already_completed", plan.previous)
-    if config.decline_share is not None:
-        dataset = cut_to_decline_share(dataset, config.decline_share, config.seed)
-        data_source = data_source.model_copy(update={"rows": len(dataset)})
     raise_problems(check_prompts(dataset))
     args = sft_config(config, layout.checkpoints, overrides)  # validates overrides before any model load
     data_format = data_reasoning(data)

@@ -147,6 +147,7 @@ def test_a_decline_share_trains_on_the_cut_rows(tiny_model_dir: Path, tmp_path: 
     manifest = read_manifest(result.run_dir / "run.json")
     assert manifest is not None and manifest.data.rows == 4  # 2 refusals kept of 6, both answers
     assert manifest.config.decline_share == 0.5
+    assert manifest.data.fingerprint.endswith("+decline_share=0.5,seed=0")  # a resume must cut the same rows
 
 
 def test_lora_trains_the_adapter_and_merges_it(gen_dir: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
