@@ -192,7 +192,11 @@ def eval_judge_cmd(
                                              "also routes rows without a category.")] = None,
     bundle: Annotated[Path | None, typer.Option("--bundle", "-b", help="A compiled bundle (instead of, or "
                                                 "matching, --spec).")] = None,
-    judge: JudgeOpt = "embedded",
+    judge: Annotated[str | None, typer.Option("--judge", help=f"The judge to validate: a model address "
+                                              f"({MODEL_ADDRESSES}) or rm:RUN, a reward model from `delib train "
+                                              "judge`. Default: the judge `make demo` ships, the panel without an "
+                                              "LLM member (its style is the opening detector's; no model is "
+                                              "opened); with --panel alone, the panel with `embedded`.")] = None,
     split: Annotated[str | None, typer.Option("--split", help="Only rows whose `split` field has this value "
                                               "(e.g. report).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N rows.")] = None,
@@ -208,8 +212,9 @@ def eval_judge_cmd(
 ) -> None:
     """How often the judge's verdict style agrees with human labels: accuracy, Cohen's kappa, confusion,
     per-label precision/recall; unscored verdicts counted apart. The keyword refusal matcher (the baseline
-    to beat), the heuristic and the opening detector are scored on the same rows. `--panel` scores the
-    judge panel, whose style is its detector's (`--panel --no-panel-llm`: the demo's judge, in seconds)."""
+    to beat), the heuristic and the opening detector are scored on the same rows. Without --judge it scores
+    the judge `make demo` ships (the panel without an LLM member, in seconds); `--judge X` scores X alone,
+    `--judge X --panel` the panel with X as its LLM member (its style is still its detector's)."""
     from trainer.evaluation import read_labeled_file
     from trainer.evaluation.agreement import JUDGE_CONFIG, grade_labeled, judge_agreement
     from trainer.evaluation.runner import place_prompts
@@ -226,8 +231,12 @@ def eval_judge_cmd(
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
     with library_messages():  # the router's embedder and the judge load libraries that warn and log
         placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify), labeled)
-        _notify(f"loading the judge ({judge}) ...")
-        the_judge = open_judge(judge, sources.bundle, config, panel=panel, panel_llm=panel_llm)
+        if judge is None and not panel:  # the shipped default: the panel's deterministic members
+            panel, panel_llm = True, False
+        address = judge or "embedded"
+        _notify("judge: the panel without an LLM member (no model to load)" if panel and not panel_llm
+                else f"loading the judge ({address}) ...")
+        the_judge = open_judge(address, sources.bundle, config, panel=panel, panel_llm=panel_llm)
         grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
         with _progress(not as_json) as progress:
             grades = grade_labeled(grader, rows, placements, progress)

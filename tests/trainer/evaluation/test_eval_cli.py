@@ -243,6 +243,10 @@ def test_delib_eval_judge_scores_the_panel_by_its_detector(run: Run, backends: d
     assert data["unscored"] == 0
     assert data["confusion"] == data["opening"]["confusion"] and data["accuracy"] == data["opening"]["accuracy"]
     assert data["accuracy"] != data["baseline"]["accuracy"]  # the detector, not the keyword matcher
+    # without --judge: the judge `make demo` ships, the same panel; no model is opened (`embedded` is not scripted)
+    code, stdout, stderr = run("eval-judge", "-l", str(labeled), "--spec", str(MINI), "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout) == data
     # with the LLM member, an LLM that cannot be read leaves the panel's style (the detector's) standing
     code, stdout, _ = run("eval-judge", "-l", str(labeled), "--spec", str(MINI), "--judge", "mute", "--panel",
                           "--json")
