@@ -107,9 +107,10 @@ def test_cmd(
 # ------------------------------------------------------------------------------------------------ delib eval
 
 
-PanelOpt = Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (the answer's style by the "
-                                         "opening detector against the prompts' expected responses, with the LLM "
-                                         "judge; what `make demo` filters, rewards and evaluates with).")]
+PanelOpt = Annotated[bool, typer.Option("--panel/--no-panel", help="Grade with the judge panel (the answer's "
+                                         "style by the opening detector against the prompts' expected responses, "
+                                         "with the LLM judge; what `make demo` filters, rewards and evaluates "
+                                         "with); --no-panel: the LLM judge alone.")]
 PanelLlmOpt = Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
                                            "judge (off: no judge model is opened).")]
 
@@ -140,7 +141,7 @@ def eval_cmd(
                                                   "the metrics.")] = StyleFrom.judge,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each judge "
                                                 "verdict (style and rationale).")] = 256,
-    panel: PanelOpt = False,
+    panel: PanelOpt = True,
     panel_llm: PanelLlmOpt = True,
     as_json: JsonOpt = False,
     reasoning: ReasoningOpt = "auto",
@@ -206,7 +207,10 @@ def eval_judge_cmd(
     verdicts: Annotated[bool, typer.Option("--verdicts", help="Generate each verdict and take its style, instead "
                                            "of reading the style from the judge's probabilities (the same "
                                            "greedy style on a backend with probabilities, far slower).")] = False,
-    panel: PanelOpt = False,
+    panel: Annotated[bool | None, typer.Option("--panel/--no-panel", help="Score the judge panel, with --judge "
+                                               "(default `embedded`) as its LLM member; --no-panel: the judge "
+                                               "alone. Default: the panel without --judge, the judge alone "
+                                               "with it.")] = None,
     panel_llm: PanelLlmOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -231,12 +235,12 @@ def eval_judge_cmd(
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
     with library_messages():  # the router's embedder and the judge load libraries that warn and log
         placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify), labeled)
-        if judge is None and not panel:  # the shipped default: the panel's deterministic members
+        if judge is None and panel is None:  # the shipped default: the panel's deterministic members
             panel, panel_llm = True, False
         address = judge or "embedded"
         _notify("judge: the panel without an LLM member (no model to load)" if panel and not panel_llm
                 else f"loading the judge ({address}) ...")
-        the_judge = open_judge(address, sources.bundle, config, panel=panel, panel_llm=panel_llm)
+        the_judge = open_judge(address, sources.bundle, config, panel=bool(panel), panel_llm=panel_llm)
         grader = ScoreOnlyGrader(the_judge, styles=True) if isinstance(the_judge, Judge) and not verdicts else the_judge
         with _progress(not as_json) as progress:
             grades = grade_labeled(grader, rows, placements, progress)

@@ -161,8 +161,9 @@ def generate_cmd(
                                                    "whether the answer step sees the spec.")] = True,
     short_answers: Annotated[bool, typer.Option("--short-answers", help="Guided: the answer ends at its first "
                                                 "blank line.")] = False,
-    panel: Annotated[bool, typer.Option("--panel", help="Grade with the judge panel (detector vs the prompts' "
-                                        "expected responses, with the LLM judge).")] = False,
+    panel: Annotated[bool, typer.Option("--panel/--no-panel", help="Grade with the judge panel (detector vs the "
+                                        "prompts' expected responses, with the LLM judge); --no-panel: the LLM "
+                                        "judge alone.")] = True,
     panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
                                             "judge.")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,

@@ -183,8 +183,9 @@ def rl_cmd(
     vllm_mode: Annotated[str | None, typer.Option("--vllm-mode", help="Generate with vLLM: `server` or "
                                                   "`colocate` (GPU; needs vllm).")] = None,
     vllm_server_url: Annotated[str | None, typer.Option("--vllm-server-url", help="vLLM server base URL.")] = None,
-    panel: Annotated[bool, typer.Option("--panel", help="Reward with the judge panel: the answer's style "
-                                        "against the prompts' `expected` column, with the LLM judge.")] = False,
+    panel: Annotated[bool, typer.Option("--panel/--no-panel", help="Reward with the judge panel: the answer's "
+                                        "style against the prompts' `expected` column, with the LLM judge; "
+                                        "--no-panel: the LLM judge alone.")] = True,
     panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
                                             "judge (off: no judge model is opened).")] = True,
     seed: SeedOpt = 0,

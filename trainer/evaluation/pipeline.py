@@ -40,7 +40,7 @@ class EvalRun:
     prompts: Path
     judge: str = "embedded"
     vs: str | None = None
-    panel: bool = False
+    panel: bool = True
     panel_llm: bool = True
     category_column: str = "category"
     limit: int | None = None

@@ -56,7 +56,7 @@ class GenerationConfig(BaseModel):
     short_answers: bool = False
     """Guided only: the answer ends at its first blank line (one paragraph), so a small model's answers finish
     instead of running into the token limit."""
-    panel: bool = False
+    panel: bool = True
     """Grade with the judge panel (`trainer.judging.PanelJudge`): the LLM judge plus the refusal detector
     checked against the prompt's expected response and the completion's own decision; a mismatch scores 1."""
     panel_llm: bool = True

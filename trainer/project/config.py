@@ -92,7 +92,7 @@ class EvalSection(_Section):
     verdict_tokens: int = Field(256, ge=1, description="Token limit of each verdict (style and rationale).")
     compare_base: bool = Field(True, description="Also evaluate the base model, side by side.")
     seed: int = 0
-    panel: bool = Field(False, description="Grade with the judge panel (the prompts' expected responses count).")
+    panel: bool = Field(True, description="Grade with the judge panel (the prompts' expected responses count).")
     panel_llm: bool = Field(True, description="With `panel`: include the LLM judge (off: no judge model opened).")
 
 
@@ -252,7 +252,7 @@ cite_rules = false            # guided: start the reasoning with the best-matchi
                               #   0: the reasoning is the rule citation and the decision alone)
 answer_with_spec = true       # guided: the answer step sees the spec (false: only the conversation and reasoning)
 short_answers = false         # guided: the answer ends at its first blank line (one paragraph)
-panel = false                 # judge panel: LLM judge + refusal detector vs the expected response; mismatch = 1
+panel = true                  # judge panel: LLM judge + refusal detector vs the expected response; mismatch = 1
 panel_llm = true              # panel: include the LLM judge (off: the deterministic members alone, no judge calls)
 
 [sft]                         # `delib train sft` (TRL SFTTrainer), loss on the completion only
@@ -290,6 +290,6 @@ max_new_tokens = 256
 judge_runs = 1
 verdict_tokens = 256          # token limit of each verdict (the score comes from the digit probabilities)
 compare_base = true           # evaluate the base model too, side by side
-panel = false                 # grade with the judge panel (detector vs the prompts' expected responses)
+panel = true                  # grade with the judge panel (detector vs the prompts' expected responses)
 panel_llm = true              # panel: include the LLM judge
 '''

@@ -74,7 +74,7 @@ class RewardSettings(_Frozen):
     w_judge: float = Field(1.0, ge=0, description="Weight of the spec-aware judge's score of the answer.")
     w_format: float = Field(0.2, ge=0, description="Weight of the format reward (reasoning + answer blocks).")
     w_cite: float = Field(0.2, ge=0, description="Weight of the citation reward (cited ids belong to the category).")
-    panel: bool = Field(False, description="Reward with the judge panel (`trainer.judging.PanelJudge`): the answer's "
+    panel: bool = Field(True, description="Reward with the judge panel (`trainer.judging.PanelJudge`): the answer's "
                                            "style against the prompt's expected response, with the LLM judge.")
     panel_llm: bool = Field(True, description="With `panel`: include the LLM judge (off: no judge model is opened).")
 

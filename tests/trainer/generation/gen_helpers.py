@@ -30,8 +30,10 @@ def three_rows() -> list[PromptRow]:
 
 
 def config(**overrides: Any) -> GenerationConfig:
-    """Two samples, one judge run, no choice probabilities: scores come from the scripted verdicts."""
-    base: dict[str, Any] = {"samples": 2, "batch_size": 2, "judge": JudgeConfig(runs=1, use_choice_probs=False)}
+    """Two samples, one judge run, no choice probabilities, the bare judge (no panel): scores come from the
+    scripted verdicts."""
+    base: dict[str, Any] = {"samples": 2, "batch_size": 2, "judge": JudgeConfig(runs=1, use_choice_probs=False),
+                            "panel": False}
     return GenerationConfig(**{**base, **overrides})
 
 

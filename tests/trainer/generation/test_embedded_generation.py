@@ -28,7 +28,7 @@ def test_embedded_model_generates_and_judges(delib_model_cache: Path, tmp_path: 
     backend = TransformersBackend.embedded(cache_dir=delib_model_cache)
     assert LazyBackend("embedded").model_id == backend.model_id
     config = GenerationConfig(samples=2, max_new_tokens=24, seed=0, batch_size=3, threshold=1.0,
-                              judge=JudgeConfig(runs=1, max_new_tokens=16), judge_malformed=True)
+                              judge=JudgeConfig(runs=1, max_new_tokens=16), judge_malformed=True, panel=False)
     categoriser = RetrieverCategoriser(tiny_spec(), tiny_bundle().categories)
     report = run_generation(config, tiny_bundle(), prompts, tmp_path, backend, backend, categoriser=categoriser)
     assert report.errors == 0 and report.totals.candidates == 6 and report.retrieved == 3

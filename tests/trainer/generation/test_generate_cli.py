@@ -100,6 +100,8 @@ def test_fake_run_then_dry_run(tmp_path: Path, bundle_dir: Path, delib_cli: Deli
     assert (out / "README.md").exists() and (out / "dataset" / "dataset_dict.json").exists()
     recipe = read_recipe(out)
     assert recipe is not None and recipe.backend == recipe.judge == "fake" and recipe.config.samples == 2
+    assert recipe.config.panel and recipe.config.panel_llm  # the judge panel by default, the LLM judge a member
+    assert {r["judge_model"] for r in read_jsonl(out / "candidates.jsonl")} == {"panel:fake+opening"}
     assert recipe.prompts.path == str((tmp_path / "prompts.jsonl").resolve())
     assert load_bundle(out / "bundle").manifest == load_bundle(bundle_dir).manifest  # the bundle used, copied
     code, stdout, _ = delib_cli("generate", *base, "--dry-run", "--samples", "3")

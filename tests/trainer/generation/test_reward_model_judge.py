@@ -126,7 +126,7 @@ def test_the_cli_generates_with_a_reward_model(rm_run: Path, prompts: Path, tmp_
     write_bundle(tiny_bundle(), tmp_path / "bundle")
     out = tmp_path / "out"
     base = ("generate", str(tmp_path / "bundle"), "--prompts", str(prompts), "-o", str(out), "--generator", "fake",
-            "--judge", f"rm:{rm_run}", "--samples", "2", "--threshold", "1", "--json")
+            "--judge", f"rm:{rm_run}", "--no-panel", "--samples", "2", "--threshold", "1", "--json")
     code, stdout, err = delib_cli(*base, "--dry-run")
     assert code == 0 and json.loads(stdout)["to_generate"] == 6 and not out.exists(), err
     code, stdout, err = delib_cli(*base)

@@ -59,7 +59,7 @@ def test_the_generate_stage_filters_with_a_reward_model(encoder: Path, tmp_path:
     build(project, echo=lambda _: None)
     data = project.out / "data"
     judged = [r for r in read_jsonl(data / "candidates.jsonl") if r["judge_score"] is not None]
-    assert len(judged) == 12 and {r["judge_model"] for r in judged} == {f"rm:{run / 'final'}"}
+    assert len(judged) == 12 and {r["judge_model"] for r in judged} == {f"panel:rm:{run / 'final'}+opening"}
     assert len(read_jsonl(data / "data.jsonl")) == 6
 
     lines: list[str] = []

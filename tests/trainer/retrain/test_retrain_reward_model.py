@@ -35,4 +35,4 @@ def test_retrain_judges_the_data_with_a_reward_model(parent: dict[str, Path], en
     report = json.loads((out / "retrain.json").read_text())
     assert report["status"] == "completed" and report["judged"] == 12  # 6 prompts x 2 samples, all re-scored
     rows = read_jsonl(out / "data" / "data.jsonl")
-    assert len(rows) == 6 and {r["judge_model"] for r in rows} == {f"rm:{run / 'final'}"}
+    assert len(rows) == 6 and {r["judge_model"] for r in rows} == {f"panel:rm:{run / 'final'}+opening"}

@@ -150,9 +150,9 @@ def test_the_grpo_reward_opens_a_reward_model_and_names_a_missing_one(tiny_encod
 
     bundle = tiny_bundle()
     closed: list[object] = []
-    judge = _open_judge(RewardSettings(judge=f"rm:{run_dir}"), bundle, closed.append)
+    judge = _open_judge(RewardSettings(judge=f"rm:{run_dir}", panel=False), bundle, closed.append)
     assert isinstance(judge, RewardModelJudge) and not closed  # nothing opened that needs closing
-    panel = _open_judge(RewardSettings(judge=f"rm:{run_dir}", panel=True), bundle, closed.append)
+    panel = _open_judge(RewardSettings(judge=f"rm:{run_dir}"), bundle, closed.append)  # the panel: the default
     assert isinstance(panel, PanelJudge) and isinstance(panel.judge, RewardModelJudge)
     with pytest.raises(TrainingError, match="rm:RUN"):
         _open_judge(RewardSettings(judge=f"rm:{tmp_path / 'none'}"), bundle, closed.append)

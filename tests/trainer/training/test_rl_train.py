@@ -67,7 +67,11 @@ def test_the_judge_built_from_a_spec_hides_the_reasoning(bundle_dir: Path) -> No
                            stack.callback)
         assert [type(r).__name__ for r in rewards] == ["JudgeReward", "FormatReward"]
         assert reward_weights(RewardSettings(w_cite=0)) == [1.0, 0.2]
-        judge = rewards[0]._judge
-        assert (judge.config.show_reasoning, judge.config.runs, judge.model_id) == (False, 2, "fake")
+        judge = rewards[0]._judge  # the panel by default, the LLM judge as its member; neither sees the reasoning
+        assert (judge.config.show_reasoning, judge.config.runs, judge.model_id) == (False, 2, "panel:fake+opening")
+        assert judge.judge.config.show_reasoning is False
+        bare = _rewards(RewardSettings(judge="fake", panel=False, w_cite=0), load_bundle(bundle_dir), None,
+                        stack.callback)[0]._judge
+        assert (bare.config.show_reasoning, bare.model_id) == (False, "fake")
     no_judge = _rewards(RewardSettings(w_judge=0), load_bundle(bundle_dir), None, lambda f: None)
     assert [type(r).__name__ for r in no_judge] == ["FormatReward", "CitationReward"]  # no judge opened
