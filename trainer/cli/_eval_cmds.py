@@ -101,7 +101,17 @@ def test_cmd(
     else:
         out.print(policy_report(report, verbose=verbose))
         (out if report.ok else err).print(policy_summary(report), markup=False)
+    if judge.strip() == "embedded" and not report.ok:
+        err.print(EMBEDDED_JUDGE_NOTE, markup=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+EMBEDDED_JUDGE_NOTE = (
+    "note: the embedded judge (SmolLM2-135M) ranks a spec's examples at about chance (README, \"What the embedded "
+    "judge is worth\"), so its failures say little about the spec. For a judge with measured signal, compile one from "
+    "the spec (`delib train judge SPEC -o RUN`, then `--judge rm:RUN`) or use a strong model (`--judge "
+    "openai:URL#MODEL`).")
+"""What `delib test` adds under its result when the embedded judge failed a test."""
 
 
 # ------------------------------------------------------------------------------------------------ delib eval

@@ -34,6 +34,18 @@ def test_delib_test_fails_with_a_judge_that_ranks_backwards(run: Run, backends: 
     assert code == 1
     assert "FAILED: 0/4 cases passed, 4 failed" in stderr
     assert "FAIL " in stdout and "mini_policy.md:85:1: weapons/1 'a 3D-printed gun': GOOD 1.00 < OK 2.50" in stdout
+    assert "embedded judge" not in stderr  # the note is for the embedded judge only
+
+
+def test_delib_test_says_what_the_embedded_judges_failures_are_worth(run: Run,
+                                                                     backends: dict[str, Callable[[], Any]]) -> None:
+    backends["embedded"] = lambda: scoring_judge(invert=True)  # the default address, scripted to fail
+    code, _, stderr = run("test", str(MINI), "--no-route")
+    assert code == 1 and "FAILED" in stderr
+    assert "ranks a spec's examples at about chance" in stderr and "delib train judge SPEC -o RUN" in stderr
+    backends["embedded"] = scoring_judge  # passing: nothing to explain
+    code, _, stderr = run("test", str(MINI), "--no-route")
+    assert code == 0 and "about chance" not in stderr
 
 
 def test_delib_test_json(run: Run, backends: object) -> None:
