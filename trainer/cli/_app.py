@@ -125,6 +125,16 @@ JudgeOpt = Annotated[str, typer.Option("--judge", help=f"The judge: a model addr
                                        "rm:RUN, a reward model from `delib train judge`.")]
 """`--judge`, as every command that grades takes it."""
 
+PanelOpt = Annotated[bool, typer.Option("--panel/--no-panel", help="Judge with the judge panel (the answer's style "
+                                         "by the opening detector against the prompts' expected responses, with "
+                                         "the --judge model as its LLM member; what `make demo` filters, rewards "
+                                         "and evaluates with); --no-panel: that judge alone.")]
+"""`--panel/--no-panel` of `generate`, `eval` and `train rl` (on by default there)."""
+
+PanelLlmOpt = Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With the panel: include the LLM "
+                                           "judge (off: no judge model is opened).")]
+"""`--panel-llm/--no-panel-llm`, wherever the panel is an option."""
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text (for scripts).")]
 """`--json`, which every command takes: its result as JSON on stdout, messages on stderr."""
 

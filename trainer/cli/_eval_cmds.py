@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trainer.cli._app import MODEL_ADDRESSES, JsonOpt, JudgeOpt, app, err, fail, library_messages, out, print_json
+from trainer.cli._app import (
+    MODEL_ADDRESSES,
+    JsonOpt,
+    JudgeOpt,
+    PanelLlmOpt,
+    PanelOpt,
+    app,
+    err,
+    fail,
+    library_messages,
+    out,
+    print_json,
+)
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
@@ -115,14 +127,6 @@ EMBEDDED_JUDGE_NOTE = (
 
 
 # ------------------------------------------------------------------------------------------------ delib eval
-
-
-PanelOpt = Annotated[bool, typer.Option("--panel/--no-panel", help="Grade with the judge panel (the answer's "
-                                         "style by the opening detector against the prompts' expected responses, "
-                                         "with the LLM judge; what `make demo` filters, rewards and evaluates "
-                                         "with); --no-panel: the LLM judge alone.")]
-PanelLlmOpt = Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
-                                           "judge (off: no judge model is opened).")]
 
 
 class StyleFrom(str, Enum):

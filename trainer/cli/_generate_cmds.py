@@ -16,7 +16,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from trainer.cli._app import MODEL_ADDRESSES, JsonOpt, JudgeOpt, alias, app, err, library_messages, out, print_json
+from trainer.cli._app import (
+    MODEL_ADDRESSES,
+    JsonOpt,
+    JudgeOpt,
+    PanelLlmOpt,
+    PanelOpt,
+    alias,
+    app,
+    err,
+    library_messages,
+    out,
+    print_json,
+)
 from trainer.cli._reasoning import ReasoningOpt, with_bundle
 
 if TYPE_CHECKING:
@@ -161,11 +173,8 @@ def generate_cmd(
                                                    "whether the answer step sees the spec.")] = True,
     short_answers: Annotated[bool, typer.Option("--short-answers", help="Guided: the answer ends at its first "
                                                 "blank line.")] = False,
-    panel: Annotated[bool, typer.Option("--panel/--no-panel", help="Grade with the judge panel (detector vs the "
-                                        "prompts' expected responses, with the LLM judge); --no-panel: the LLM "
-                                        "judge alone.")] = True,
-    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
-                                            "judge.")] = True,
+    panel: PanelOpt = True,
+    panel_llm: PanelLlmOpt = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would run; load no model.")] = False,
     as_json: JsonOpt = False,
     reasoning: ReasoningOpt = "auto",

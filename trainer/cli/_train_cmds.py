@@ -18,7 +18,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trainer.cli._app import JsonOpt, JudgeOpt, alias, app, fail, library_messages, out, print_json
+from trainer.cli._app import (
+    JsonOpt,
+    JudgeOpt,
+    PanelLlmOpt,
+    PanelOpt,
+    alias,
+    app,
+    fail,
+    library_messages,
+    out,
+    print_json,
+)
 from trainer.cli._reasoning import ReasoningOpt
 
 if TYPE_CHECKING:
@@ -183,11 +194,8 @@ def rl_cmd(
     vllm_mode: Annotated[str | None, typer.Option("--vllm-mode", help="Generate with vLLM: `server` or "
                                                   "`colocate` (GPU; needs vllm).")] = None,
     vllm_server_url: Annotated[str | None, typer.Option("--vllm-server-url", help="vLLM server base URL.")] = None,
-    panel: Annotated[bool, typer.Option("--panel/--no-panel", help="Reward with the judge panel: the answer's "
-                                        "style against the prompts' `expected` column, with the LLM judge; "
-                                        "--no-panel: the LLM judge alone.")] = True,
-    panel_llm: Annotated[bool, typer.Option("--panel-llm/--no-panel-llm", help="With --panel: include the LLM "
-                                            "judge (off: no judge model is opened).")] = True,
+    panel: PanelOpt = True,
+    panel_llm: PanelLlmOpt = True,
     seed: SeedOpt = 0,
     bf16: Bf16Opt = None,
     save_steps: SaveOpt = None,
