@@ -203,6 +203,8 @@ def quality(embedder: SentenceTransformerEmbedder, data: Path, work: Path,
          ms_r),
         ("model-spec examples LOO (tune half)", ms, spec_examples(model_spec, "tune"), None, None),
         ("model-spec hand prompts (tune half)", ms, [p for p in hand if split_of(p.prompt) == "tune"], ms_t, ms_r),
+        ("model-spec more hand prompts (never tuned on)", ms, read_labeled(DATA / "model_spec_prompts_more.jsonl"),
+         ms_t, ms_r),
     ]
     sf = Retriever.from_spec(safety, embedder, index_dir=work / "safety") if safety.categories else None
     sf_t = tuned_retriever(safety, embedder, ("report",), cache, work / "safety-tuned") if sf is not None else None
