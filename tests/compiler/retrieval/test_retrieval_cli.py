@@ -135,6 +135,11 @@ def test_retrieve_with_tune_trains_once_then_reuses(tmp_path: Path, monkeypatch:
     assert (tuned / "tuning.json").is_file()
     again = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--tune", "--json"])
     assert again.exit_code == 0 and TunableFake.trainings == before + 1 and "fine-tuning" not in again.stderr
+    assert (tmp_path / "cache" / "index" / "tiny_policy-tiny-tuned" / "meta.json").is_file()
+    plain = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--json"])  # the plain index, its own folder
+    assert plain.exit_code == 0 and (tmp_path / "cache" / "index" / "tiny_policy-tiny" / "meta.json").is_file()
+    tuned_again = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--tune", "--json"])
+    assert tuned_again.exit_code == 0 and "rebuilding" not in tuned_again.stderr  # switching rebuilt nothing
 
 
 def test_eval_retrieval_examples_with_tune_holds_out_the_report_half(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
