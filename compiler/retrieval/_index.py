@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compiler.retrieval._embedder import Embedder, Vectors
 from compiler.retrieval._units import Unit, spec_units, units_fingerprint
-from spec_lang.errors import DelibError
+from spec_lang.errors import DelibError, OutputError
 from spec_lang.model import Spec
 from spec_lang.versions import revision_id
 
@@ -103,7 +103,15 @@ def build_index(spec: Spec, embedder: Embedder, *, max_words: int = 80,
 
 
 def save_index(index: UnitIndex, folder: Path) -> None:
-    """Write the index to `folder` atomically (temporary sibling folder, then rename)."""
+    """Write the index to `folder` atomically (temporary sibling folder, then rename); `OutputError` when the
+    folder cannot be written."""
+    try:
+        _save_index(index, folder)
+    except OSError as exc:
+        raise OutputError(folder, exc.strerror or str(exc)) from exc
+
+
+def _save_index(index: UnitIndex, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:

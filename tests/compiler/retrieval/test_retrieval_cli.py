@@ -197,3 +197,11 @@ def test_eval_retrieval_examples_with_rerank_holds_out_the_report_half(tmp_path:
     assert not seen & {row.prompt for row in spec_examples(tiny_spec(), "report")}
     table = runner.invoke(app, ["eval-retrieval", str(TINY), "--examples", "--rerank", "--split", "report"])
     assert table.exit_code == 0 and "reranked" in table.stdout and "Wilson" in table.stdout
+
+
+def test_an_unwritable_index_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--index", str(blocker / "index")])
+    assert result.exit_code == 2 and "cannot write" in result.stderr and "internal error" not in result.stderr
+    assert blocker.read_text() == "not a folder"

@@ -105,3 +105,19 @@ def test_spec_without_categories_is_refused() -> None:
     spec = parse("---\nid: x\ntitle: X\n---\n\n# Overview {#overview}\n\nNothing here.\n", "x.md").spec
     with pytest.raises(RetrievalIndexError, match="no retrievable category"):
         build_index(spec, FakeEmbedder())
+
+
+def test_an_unwritable_index_folder_is_a_clear_error(tmp_path: Path) -> None:
+    from compiler.retrieval._model_cache import cached_model
+    from spec_lang.errors import OutputError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    index, _ = build_index(tiny_spec(), FakeEmbedder())
+    with pytest.raises(OutputError, match="cannot write") as caught:
+        save_index(index, blocker / "index")
+    assert caught.value.path == blocker / "index"
+    trained: list[Path] = []
+    with pytest.raises(OutputError, match="cannot write"):  # refused before any training starts
+        cached_model(blocker / "tuned", "key", "meta.json", lambda folder: trained.append(folder) or {})
+    assert trained == []
