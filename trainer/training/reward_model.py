@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spec_lang import Spec
 from spec_lang.atomic import write_atomic
+from spec_lang.errors import OutputError
 from trainer.judging import RM_MAX_LENGTH, RewardModelJudge, rm_encode, rm_render_pair
 from trainer.training.errors import DataError, RunStateError
 from trainer.training.manifest import library_versions, now
@@ -200,6 +201,10 @@ def train_reward_model(specs: Sequence[Spec], run_dir: str | Path, config: Rewar
     previous = None if force else _previous(layout)
     if previous is not None and previous.fingerprint == fingerprint and (layout.final / "config.json").is_file():
         return previous, False
+    try:  # before the model loads, so that an unwritable folder fails at once
+        layout.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(layout.root, exc.strerror or str(exc)) from exc
     started = time.perf_counter()
     model, tokenizer = _fit(base, train, config, layout)
     judge = RewardModelJudge(model, tokenizer, str(layout.final))

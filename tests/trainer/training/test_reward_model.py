@@ -124,6 +124,14 @@ def test_specs_without_train_pairs_and_missing_models_are_clean_errors(tmp_path:
         open_judge(f"rm:{tmp_path / 'nothing'}", None, JudgeConfig())  # type: ignore[arg-type]
 
 
+def test_an_unwritable_run_folder_fails_before_training(tiny_encoder: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(app, ["train", "judge", str(REPO / "policies"), "-o", str(blocker / "rm"),
+                                      "--base", str(tiny_encoder)])
+    assert result.exit_code == 2 and "cannot write" in result.stderr and "internal error" not in result.stderr
+
+
 def test_cli_trains_a_judge_that_delib_test_uses(tiny_encoder: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     run_dir = tmp_path / "rm"
