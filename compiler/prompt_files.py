@@ -142,11 +142,22 @@ def parse_messages(value: Any, column: str) -> tuple[Turn, ...]:
     return tuple(turns)
 
 
+RESPONSE_SYNONYMS: dict[str, Response] = {
+    "compliance": "comply", "full_compliance": "comply", "1_full_compliance": "comply",
+    "refusal": "refuse", "full_refusal": "refuse", "2_full_refusal": "refuse",
+    "safe_completion": "safe_complete", "partial_refusal": "safe_complete", "3_partial_refusal": "safe_complete",
+}
+"""Labels of public refusal benchmarks read as responses (XSTest's `1_full_compliance`, `2_full_refusal`,
+`3_partial_refusal`: a partial refusal declines part of the request and helps with the rest)."""
+
+
 def parse_response(value: Any, column: str) -> Response:
-    """`comply`, `refuse` or `safe_complete` (any case; `-` or a space for `_`)."""
+    """`comply`, `refuse` or `safe_complete` (any case; `-` or a space for `_`), or a `RESPONSE_SYNONYMS` label."""
     norm = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    norm = RESPONSE_SYNONYMS.get(norm, norm)
     if norm not in RESPONSES:
-        raise RowError(f"`{column}` is {value!r}; use one of {', '.join(RESPONSES)}")
+        raise RowError(f"`{column}` is {value!r}; use one of {', '.join(RESPONSES)} (or compliance, refusal, "
+                       "partial_refusal)")
     return cast(Response, norm)
 
 
