@@ -35,7 +35,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise OutputError(path, exc.strerror or str(exc)) from exc
+        raise OutputError.of(path, exc) from exc
 
 
 @functools.cache

@@ -56,3 +56,10 @@ class OutputError(DelibError):
                          "check that the folder is writable and the disk has space")
         self.path = path
         self.reason = reason
+
+    @classmethod
+    def of(cls, path: Path, exc: OSError) -> OutputError:
+        """The error of writing `path` that failed with `exc`; a folder on the way that is a file is named
+        (the system would only say "File exists" or "Not a directory")."""
+        blocker = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+        return cls(path, f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc))

@@ -108,7 +108,7 @@ def save_index(index: UnitIndex, folder: Path) -> None:
     try:
         _save_index(index, folder)
     except OSError as exc:
-        raise OutputError(folder, exc.strerror or str(exc)) from exc
+        raise OutputError.of(folder, exc) from exc
 
 
 def _save_index(index: UnitIndex, folder: Path) -> None:

@@ -42,7 +42,7 @@ def cached_model(cache_dir: Path, key: str, meta_file: str, train: Callable[[Pat
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=cache_dir))
     except OSError as exc:
-        raise OutputError(cache_dir, exc.strerror or str(exc)) from exc
+        raise OutputError.of(cache_dir, exc) from exc
     if notify is not None:
         notify()
     try:
@@ -57,7 +57,7 @@ def cached_model(cache_dir: Path, key: str, meta_file: str, train: Callable[[Pat
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
         except OSError as exc:
-            raise OutputError(folder, exc.strerror or str(exc)) from exc
+            raise OutputError.of(folder, exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -204,7 +204,7 @@ def train_reward_model(specs: Sequence[Spec], run_dir: str | Path, config: Rewar
     try:  # before the model loads, so that an unwritable folder fails at once
         layout.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(layout.root, exc.strerror or str(exc)) from exc
+        raise OutputError.of(layout.root, exc) from exc
     started = time.perf_counter()
     model, tokenizer = _fit(base, train, config, layout)
     judge = RewardModelJudge(model, tokenizer, str(layout.final))

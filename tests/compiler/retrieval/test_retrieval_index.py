@@ -116,7 +116,7 @@ def test_an_unwritable_index_folder_is_a_clear_error(tmp_path: Path) -> None:
     index, _ = build_index(tiny_spec(), FakeEmbedder())
     with pytest.raises(OutputError, match="cannot write") as caught:
         save_index(index, blocker / "index")
-    assert caught.value.path == blocker / "index"
+    assert caught.value.path == blocker / "index" and caught.value.reason == f"{blocker} is a file, not a folder"
     trained: list[Path] = []
     with pytest.raises(OutputError, match="cannot write"):  # refused before any training starts
         cached_model(blocker / "tuned", "key", "meta.json", lambda folder: trained.append(folder) or {})
