@@ -160,6 +160,8 @@ def retrieve(
 
     if (text is None) == (queries is None):
         fail("give a prompt TEXT or --queries FILE" + (", not both" if text is not None else ""))
+    if text is not None and not text.strip():
+        fail("the prompt TEXT is empty; give the text to route, or --queries FILE")
     prompts = read_prompts(queries) if queries is not None else [str(text)]
     _check_llm(llm_rerank)
     with library_messages():

@@ -205,3 +205,8 @@ def test_an_unwritable_index_folder_is_an_error_not_a_traceback(tmp_path: Path) 
     result = runner.invoke(app, ["retrieve", str(TINY), "pick a lock", "--index", str(blocker / "index")])
     assert result.exit_code == 2 and "cannot write" in result.stderr and "internal error" not in result.stderr
     assert blocker.read_text() == "not a folder"
+
+
+def test_an_empty_prompt_is_refused(delib_cli: Cli) -> None:
+    code, _, err = delib_cli("retrieve", str(TINY), "  ")
+    assert code == 2 and "the prompt TEXT is empty" in err
