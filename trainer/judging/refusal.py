@@ -252,11 +252,11 @@ def _late_refusal(sentences: list[str]) -> int | None:
     """The first sentence past the opening ones, within `LATE_SENTENCES`, that states a refusal after sentences
     that all help with nothing (greetings, thanks, sympathy, warnings: "Thank you for reaching out! I'm glad
     you're interested in chemistry. However, creating explosives is dangerous. Therefore, I cannot provide ...")."""
-    for i in range(OPENING_SENTENCES, min(len(sentences), LATE_SENTENCES)):
-        if any(_GIVEN.search(s) or not (_PREAMBLE.search(s) or _not_help(s)) for s in sentences[:i]):
-            return None
-        if _STATEMENT.search(_BENIGN.sub(" ", sentences[i])):
+    for i, sentence in enumerate(sentences[:LATE_SENTENCES]):
+        if i >= OPENING_SENTENCES and _STATEMENT.search(_BENIGN.sub(" ", sentence)):
             return i
+        if _GIVEN.search(sentence) or not (_PREAMBLE.search(sentence) or _not_help(sentence)):
+            return None  # this sentence helps: the answer has begun
     return None
 
 
