@@ -47,6 +47,9 @@ class PromptSource(BaseModel):
     prompt_column: str = Field(DEFAULT_PROMPT_COLUMN, description="Column with the prompt.")
     category_column: str | None = Field(None, description="Column with the category (None: `category` if any).")
     limit: int | None = Field(None, ge=0, description="Only the first N prompts.")
+    name: str | None = Field(None, description="How the rows' `source` column names the file (`NAME:LINE`); "
+                                               "None: `path`. A project names it relative to its folder, so "
+                                               "the data, and so the run keys, do not depend on where it lies.")
 
 
 class GenerationRecipe(BaseModel):
@@ -106,7 +109,8 @@ def generate_from_recipe(recipe: GenerationRecipe, bundle: Bundle, out_dir: str 
     """
     out = Path(out_dir)
     rows = read_prompts(recipe.prompts.path, prompt_column=recipe.prompts.prompt_column,
-                        category_column=recipe.prompts.category_column, limit=recipe.prompts.limit)
+                        category_column=recipe.prompts.category_column, limit=recipe.prompts.limit,
+                        name=recipe.prompts.name)
     if judge is None:
         judge = recipe_judge(recipe.judge, recipe.config, bundle)  # a reward model, checked before a backend opens
     opened: list[LazyBackend] = []

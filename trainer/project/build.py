@@ -263,7 +263,8 @@ def _run_generate(build: _Build, inputs: dict[str, Any]) -> tuple[GenerateOutput
     recipe = GenerationRecipe(
         config=settings.config(), backend=project.backends.generator, judge=project.backends.judge,
         prompts=PromptSource(path=str(project.path(settings.prompts)), prompt_column=settings.prompt_column,
-                             category_column=settings.category_column, limit=settings.limit))
+                             category_column=settings.category_column, limit=settings.limit,
+                             name=build.rel(project.path(settings.prompts))))
     report = generate_from_recipe(recipe, _bundle(build), data, progress=build.progress, notify=build.echo)
     if report.totals.kept == 0:
         raise EmptyResultError(f"{data}: the judge kept no row ({report.totals.candidates} candidates), so SFT has "

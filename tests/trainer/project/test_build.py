@@ -133,6 +133,10 @@ def test_build_runs_every_stage_then_only_what_a_spec_change_touches(
     assert state["sft"]["outputs"]["run"].startswith("build/runs/sft-")  # relative to the project folder
     assert (rl_run / "final" / "config.json").is_file() and (tmp_path / state["eval"]["outputs"]["report"]).is_file()
     assert not any(str(tmp_path) in json.dumps(record) for record in state.values())
+    # nor does the SFT data (its rows name their prompt file relative to the project), so the run keys of the
+    # same training are the same wherever the project lies
+    data = (tmp_path / state["generate"]["outputs"]["data"] / "data.jsonl").read_text()
+    assert str(tmp_path) not in data and '"source": "prompts.jsonl:1"' in data
     assert len(_generation_requests(server)) == 12  # 6 prompts x 2 samples
     code, stdout, _ = delib_cli("status", "-C", str(tmp_path))
     assert code == 0 and stdout.count("up to date") == 6
