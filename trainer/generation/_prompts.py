@@ -42,16 +42,14 @@ class PromptRow(BaseModel):
 
 
 def read_prompts(path: str | Path, *, prompt_column: str = DEFAULT_PROMPT_COLUMN,
-                 category_column: str | None = None, limit: int | None = None,
-                 name: str | None = None) -> list[PromptRow]:
+                 category_column: str | None = None, limit: int | None = None) -> list[PromptRow]:
     """The prompts of a prompt file (`.jsonl`, `.csv`, `.parquet`, or a `save_to_disk` folder).
 
     `prompt_column` `prompt` also reads a `messages` column; `category_column=None` reads a `category`
     column when there is one (XSTest has none); a column named otherwise must exist. `limit` keeps the
-    first rows. `name`: how a row's `source` names the file (`NAME:LINE`; default the path as given;
-    errors always give the path). Raises `PromptFileError` listing every bad row.
+    first rows. Raises `PromptFileError` listing every bad row.
     """
     rows = read_prompt_file(path, prompt_column=prompt_column, category_column=category_column or CATEGORY_COLUMN,
                             limit=limit)
-    return [PromptRow(prompt=r.messages, category=r.category, source=r.source if name is None else f"{name}:{r.line}",
-                      label=r.label, expected=r.expected, id=r.id) for r in rows]
+    return [PromptRow(prompt=r.messages, category=r.category, source=r.source, label=r.label, expected=r.expected,
+                      id=r.id) for r in rows]

@@ -31,6 +31,7 @@ from trainer.generation._lazy import LazyBackend
 from trainer.generation._progress import Progress
 from trainer.generation._prompts import DEFAULT_PROMPT_COLUMN, read_prompts
 from trainer.generation._report import GenerationReport
+from trainer.generation._route_rows import check_categories
 from trainer.generation._routing import Categoriser, RetrieverCategoriser, spec_for_bundle
 from trainer.generation._run import run_generation
 from trainer.generation._worklog import WorkLogError
@@ -109,8 +110,11 @@ def generate_from_recipe(recipe: GenerationRecipe, bundle: Bundle, out_dir: str 
     """
     out = Path(out_dir)
     rows = read_prompts(recipe.prompts.path, prompt_column=recipe.prompts.prompt_column,
-                        category_column=recipe.prompts.category_column, limit=recipe.prompts.limit,
-                        name=recipe.prompts.name)
+                        category_column=recipe.prompts.category_column, limit=recipe.prompts.limit)
+    if recipe.prompts.name is not None:  # checked first, so that errors give the path as the user wrote it
+        check_categories(rows, bundle)
+        rows = [r.model_copy(update={"source": f"{recipe.prompts.name}:{r.source.rpartition(':')[2]}"})
+                for r in rows]
     if judge is None:
         judge = recipe_judge(recipe.judge, recipe.config, bundle)  # a reward model, checked before a backend opens
     opened: list[LazyBackend] = []
