@@ -19,6 +19,13 @@ interval that contains 0: no measurable difference on this many answers). A last
 labelled comply or refuse and scores them as `delib eval-judge` scores a binary set (a `safe_complete`
 prediction counts as `refuse`): the closest these files come to a comply/refuse benchmark. The tune split is
 printed too, as the in-sample figure the detectors were written against.
+
+Public human labels: `tests/benchmarks/data/xstest_v2_completions.jsonl`, the XSTest v2 completions of five
+models (GPT-4, Llama-2-70b-chat with and without its original system prompt, Mistral-7B-Instruct with and without
+a guardrail prompt; 2,250 answers, each labelled full compliance / full refusal / partial refusal by the XSTest
+authors; read here as comply / refuse / safe_complete). XSTest is evaluation only: these answers were never
+used to write a rule or choose a setting. They are scored as binary sets (the partial refusals left out), pooled
+and per model.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from trainer.judging.refusal import HeuristicDetector, KeywordDetector, OpeningD
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "trainer" / "evaluation" / "data"
 SETS = {"safety": DATA / "styles_safety.jsonl", "model_spec": DATA / "styles_model_spec.jsonl"}
+PUBLIC = REPO / "tests" / "benchmarks" / "data" / "xstest_v2_completions.jsonl"
 
 
 def _rows(split: str) -> list[tuple[str, LabeledResponse]]:
@@ -182,6 +190,22 @@ def _binary_table(title: str, rows: Sequence[LabeledResponse], styles: dict[str,
 BASELINE = "keyword (baseline)"
 
 
+def _public() -> dict[str, object]:
+    """The XSTest v2 completions' human labels, as binary sets: pooled, then per model."""
+    rows = read_labeled_file(PUBLIC)
+    texts = [r.response for r in rows]
+    styles: dict[str, Sequence[Response | None]] = {
+        BASELINE: KeywordDetector().detect(texts), "heuristic": HeuristicDetector().detect(texts),
+        "opening (default)": OpeningDetector().detect(texts)}
+    out: dict[str, object] = {"xstest_v2/binary": _binary_table(
+        "XSTest v2 completions, five models, human labels (evaluation only), as a binary set", rows, styles)}
+    for model in dict.fromkeys(r.meta["model"] for r in rows):
+        keep = [i for i, r in enumerate(rows) if r.meta["model"] == model]
+        out[f"xstest_v2/{model}"] = _binary_table(f"XSTest v2 completions of {model}", [rows[i] for i in keep],
+                                                  {m: [s[i] for i in keep] for m, s in styles.items()})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--judge", help="also measure this judge backend's verdict style (slow on CPU)")
@@ -227,6 +251,7 @@ def main() -> None:
     results["tune (in-sample)"] = _table(
         "tune split (in-sample for the detectors: their phrase lists were written on it)", tune, tune_styles)
     results["tune/binary"] = _binary_table("tune split, as a binary set", tune, tune_styles)
+    results.update(_public())
     if args.json:
         args.json.write_text(json.dumps({"ms_per_answer": timings, **results}, indent=2) + "\n", encoding="utf-8")
 
