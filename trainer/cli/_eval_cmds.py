@@ -215,6 +215,9 @@ def eval_judge_cmd(
     split: Annotated[str | None, typer.Option("--split", help="Only rows whose `split` field has this value "
                                               "(e.g. report).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N rows.")] = None,
+    binary: Annotated[bool, typer.Option("--binary", help="Only rows labelled comply or refuse, scored as a "
+                                         "comply-vs-refuse set (a safe_complete prediction counts as refuse): "
+                                         "for sets that also label partial refusals, such as XSTest's.")] = False,
     seed: SeedOpt = 0,
     verdict_tokens: Annotated[int, typer.Option("--verdict-tokens", min=1, help="Token limit of each verdict "
                                                 "(with --verdicts; a cut-off verdict is unscored).")] = 256,
@@ -234,7 +237,7 @@ def eval_judge_cmd(
     the judge `make demo` ships (the panel without an LLM member, in seconds); `--judge X` scores X alone,
     `--judge X --panel` the panel with X as its LLM member (its style is still its detector's)."""
     from trainer.evaluation import read_labeled_file
-    from trainer.evaluation.agreement import JUDGE_CONFIG, grade_labeled, judge_agreement
+    from trainer.evaluation.agreement import BINARY_LABELS, JUDGE_CONFIG, grade_labeled, judge_agreement
     from trainer.evaluation.runner import place_prompts
     from trainer.evaluation.scoring import ScoreOnlyGrader
     from trainer.evaluation.sources import resolve
@@ -243,9 +246,11 @@ def eval_judge_cmd(
     if spec is None and bundle is None:
         fail("give --spec SPEC or --bundle BUNDLE: the judge grades against a compiled spec")
     sources = resolve(bundle, [spec] if spec else [])
-    rows = tuple(r for r in read_labeled_file(labeled) if split is None or r.meta.get("split") == split)[:limit]
+    rows = tuple(r for r in read_labeled_file(labeled) if (split is None or r.meta.get("split") == split)
+                 and (not binary or r.label in BINARY_LABELS))[:limit]
     if not rows:
-        fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else ""))
+        fail(f"{labeled}: no rows" + (f" with split {split!r}" if split else "")
+             + (" labelled comply or refuse" if binary else ""))
     config = JUDGE_CONFIG.model_copy(update={"seed": seed, "max_new_tokens": verdict_tokens})
     with library_messages():  # the router's embedder and the judge load libraries that warn and log
         placements = place_prompts(rows, sources.bundle.categories, sources.router(_notify), labeled)
